@@ -1,0 +1,77 @@
+/**
+ * Ops composed from table primitives: they get their gradients from the primitives' rules.
+ * The compositions of fused ops (softmax, layer norm, gelu) are kept for the tests that prove
+ * the fused kernels equal them.
+ */
+import { isFloat } from '../ir/dtype.js';
+import { BuildError, Value } from '../ir/graph.js';
+import {
+  add, cast, div, equal, erf, exp, gatherElements, log, logSoftmax, max, mod, mul, neg, not, range, reduceMax, reduceMean,
+  reduceProd, reduceSum, reshape, scalar, shapeOf, sqrt, squeeze, sub, sumAll, unsqueeze, where, less,
+} from './ops.js';
+
+/**
+ * Mean cross-entropy of `logits` [..., C] against integer `labels` [...], ignoring positions whose
+ * label is `ignoreIndex` (PyTorch's default −100). Written with LogSoftmax and GatherElements
+ * because SoftmaxCrossEntropyLoss has no CUDA kernel in onnxruntime's inference build.
+ * When every label is ignored the loss is 0 (PyTorch gives NaN).
+ */
+export function crossEntropy(logits: Value, labels: Value, ignoreIndex = -100): Value {
+  if (labels.dtype !== 'int64') throw new BuildError(`crossEntropy: labels must be int64, got ${labels}`);
+  if (labels.rank !== logits.rank - 1) throw new BuildError(`crossEntropy: labels ${labels} must have the shape of logits ${logits} without its last (class) axis`);
+  const lp = logSoftmax(logits, -1);
+  const valid = not(equal(labels, ignoreIndex));
+  const safe = where(valid, labels, 0);
+  const picked = squeeze(gatherElements(lp, unsqueeze(safe, [-1]), -1), [-1]); // [...]
+  const w = cast(valid, logits.dtype);
+  const count = max(sumAll(w), 1);
+  return div(neg(sumAll(mul(picked, w))), count);
+}
+
+const P = 2147483647; // 2^31 − 1, prime: squares of residues stay below 2^62 in int64
+
+/**
+ * Uniform numbers in [0, 1) with the shape of `x`, a pure function of (`seed`, element index):
+ * a counter-based hash (an affine start, then three rounds of h ← h² + c mod P) in int64 ops.
+ * Stateless, unlike ONNX Dropout and RandomUniform whose generators live in the kernel, so a
+ * step's masks depend only on its seed — what makes resumed runs bit-identical.
+ */
+export function hashUniform(x: Value, seed: Value): Value {
+  if (seed.dtype !== 'int64' || seed.rank !== 0) throw new BuildError(`hashUniform: the seed must be an int64 scalar, got ${seed}`);
+  const shape = shapeOf(x);
+  const n = reduceProd(shape, [0], false);
+  const idx = reshape(range(scalar(n, 0), n, scalar(n, 1)), shape);
+  let h = mod(add(mul(idx, 48271), add(mul(mod(seed, P), 16807), 1)), P);
+  for (const c of [12345, 678901, 2345678]) h = mod(add(mul(h, h), c), P);
+  return div(cast(h, isFloat(x.dtype) ? x.dtype : 'float32'), P);
+}
+
+/**
+ * Inverted dropout: zeroes each element with probability `rate` and scales the rest by
+ * 1/(1 − rate). The mask is an ordinary value of the forward graph, so backward multiplies by
+ * the same mask (the Mul rule) instead of drawing a new one.
+ */
+export function dropout(x: Value, rate: number, seed: Value): Value {
+  if (!(rate >= 0 && rate < 1)) throw new BuildError(`dropout: rate must be in [0, 1), got ${rate}`);
+  if (rate === 0) return x;
+  const keep = cast(not(less(hashUniform(x, seed), rate)), x.dtype);
+  return mul(x, mul(keep, 1 / (1 - rate)));
+}
+
+// Compositions of the fused ops, from primitives.
+export function softmaxComposed(x: Value, axis = -1): Value {
+  const e = exp(sub(x, reduceMax(x, [axis], true)));
+  return div(e, reduceSum(e, [axis], true));
+}
+export function logSoftmaxComposed(x: Value, axis = -1): Value {
+  const z = sub(x, reduceMax(x, [axis], true));
+  return sub(z, log(reduceSum(exp(z), [axis], true)));
+}
+export const geluComposed = (x: Value): Value => mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+export function layerNormComposed(x: Value, scale: Value, bias: Value | null, epsilon: number): Value {
+  const mu = reduceMean(x, [-1], true);
+  const d = sub(x, mu);
+  const y = div(d, sqrt(add(reduceMean(mul(d, d), [-1], true), epsilon)));
+  return bias ? add(mul(y, scale), bias) : mul(y, scale);
+}
+
