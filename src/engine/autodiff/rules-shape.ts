@@ -3,12 +3,12 @@
  * and vector-Jacobian products side by side.
  */
 import { DType } from '../ir/dtype.js';
-import { Dim, dimDivide, dimProduct, fmtShape, normAxis, sameDim } from '../ir/shape.js';
+import { Dim, broadcastShapes, dimDivide, dimProduct, fmtShape, normAxis, sameDim } from '../ir/shape.js';
 import {
   pad, reshapeLike, scatterElementsAdd, scatterNDAdd, slice, squeeze, transpose, unsqueeze, zerosLike,
 } from './ops.js';
 import { OpCtx, defineOps, fail } from './table.js';
-import { attrInt, attrInts, axesOf, broadcast, input, knownInts, sumToShape } from './rules-util.js';
+import { attrInt, attrInts, axesOf, input, knownInts, sumToShape } from './rules-util.js';
 
 const ANY: DType[] = ['float32', 'float64', 'float16', 'bfloat16', 'int64', 'int32', 'int8', 'uint8', 'bool'];
 const INT_MAX = 2 ** 62;
@@ -88,8 +88,9 @@ defineOps({
     types: ANY,
     infer: (ctx) => {
       const x = input(ctx, 0), target = knownDims(ctx, 1, 'the target shape');
-      const fake = { ...ctx, inputs: [x, { shape: target } as never] };
-      return [{ dtype: x.dtype, shape: broadcast(fake as OpCtx, [0, 1]) }];
+      const shape = broadcastShapes(x.shape, target);
+      if (!shape) fail(ctx, `cannot expand ${fmtShape(x.shape)} to ${fmtShape(target)}`, 'each dim must equal the target\'s or be 1');
+      return [{ dtype: x.dtype, shape }];
     },
     vjp: (c) => [sumToShape(c.dys[0]!, input(c, 0).shape), null],
   },
