@@ -6,8 +6,8 @@
 import { isFloat } from '../ir/dtype.js';
 import { BuildError, Value } from '../ir/graph.js';
 import {
-  add, cast, div, equal, erf, exp, gatherElements, log, logSoftmax, max, mod, mul, neg, not, range, reduceMax, reduceMean,
-  reduceProd, reduceSum, reshape, scalar, shapeOf, sqrt, squeeze, sub, sumAll, unsqueeze, where, less,
+  abs, add, cast, div, equal, erf, exp, gatherElements, gelu, layerNorm, less, log, logSoftmax, max, mod, mul, neg, not, range,
+  reduceMax, reduceMean, reduceProd, reduceSum, reshape, scalar, shapeOf, sqrt, squeeze, sub, sumAll, unsqueeze, where,
 } from './ops.js';
 
 /**
@@ -57,6 +57,27 @@ export function dropout(x: Value, rate: number, seed: Value): Value {
   const keep = cast(not(less(hashUniform(x, seed), rate)), x.dtype);
   return mul(x, mul(keep, 1 / (1 - rate)));
 }
+
+/**
+ * erf for float64 graphs, where onnxruntime has no Erf kernel: Abramowitz & Stegun 7.1.26
+ * (|error| ≤ 1.5e-7, smooth), odd-extended. Lets whole models run in float64 for gradient checks.
+ */
+export function erfFloat64(x: Value): Value {
+  const ax = abs(x);
+  const t = div(1, add(mul(ax, 0.3275911), 1));
+  let poly = scalar(x, 1.061405429);
+  for (const a of [-1.453152027, 1.421413741, -0.284496736, 0.254829592]) poly = add(mul(poly, t), a);
+  const y = sub(1, mul(mul(poly, t), exp(neg(mul(ax, ax)))));
+  return mul(where(less(x, 0), scalar(x, -1), scalar(x, 1)), y);
+}
+
+/** GELU (erf form): the fused kernel, or its composition in float64. */
+export const geluAnyFloat = (x: Value): Value =>
+  (x.dtype === 'float64' ? mul(mul(x, 0.5), add(erfFloat64(mul(x, Math.SQRT1_2)), 1)) : gelu(x));
+
+/** LayerNormalization over the last axis: the fused kernel, or in float64 the composition (the kernel's statistics are float32). */
+export const layerNormAnyFloat = (x: Value, scale: Value, bias: Value | null, epsilon: number): Value =>
+  (x.dtype === 'float64' ? layerNormComposed(x, scale, bias, epsilon) : layerNorm(x, scale, bias, epsilon));
 
 // Compositions of the fused ops, from primitives.
 export function softmaxComposed(x: Value, axis = -1): Value {

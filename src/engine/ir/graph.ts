@@ -40,7 +40,7 @@ export class Value {
   known?: Dim[];
   constructor(
     readonly graph: Graph,
-    readonly name: string,
+    public name: string,
     readonly dtype: DType,
     readonly shape: Dim[],
     readonly producer?: Node,
@@ -120,9 +120,20 @@ export class Graph {
     return v;
   }
 
-  /** Marks `v` as a graph output, under `name` when given (through Identity if it must be renamed). */
+  /**
+   * Marks `v` as a graph output, under `name` when given. A value computed in this graph is
+   * renamed in place (names are read when serializing); graph inputs, outer values and values
+   * already output go through an Identity. (onnxruntime 1.30's Identity elimination breaks a graph
+   * where an Identity renames a value that other nodes also consume, so renaming avoids it.)
+   */
   output(v: Value, name?: string): Value {
-    if (name !== undefined && name !== v.name || this.outputs.includes(v) || v.graph !== this || this.inputs.includes(v)) {
+    const own = v.graph === this && !!v.producer && !this.outputs.includes(v);
+    if (own && name !== undefined && name !== v.name) {
+      v.name = this.scope.claim(name);
+      this.outputs.push(v);
+      return v;
+    }
+    if (!own) {
       const out = this.addNode('Identity', [v], {}, [{ dtype: v.dtype, shape: v.shape }], name === undefined ? {} : { names: [name] })[0]!;
       this.outputs.push(out);
       return out;

@@ -3,10 +3,12 @@
  * and their initial values; layers that read them by name while a graph is built.
  */
 import { BuildError, Value } from '../ir/graph.js';
-import { add, gather, layerNorm, matmul, transpose } from '../autodiff/ops.js';
+import { add, gather, matmul, transpose } from '../autodiff/ops.js';
+import { layerNormAnyFloat } from '../autodiff/derived.js';
 import { ParamSpec } from '../optim/train-step.js';
 
-export type Init = { kind: 'normal'; std: number } | { kind: 'zeros' } | { kind: 'ones' } | { kind: 'uniform'; bound: number };
+/** Initial values; `zeroRow` zeroes one row (an embedding's padding index, as torch does). */
+export type Init = { kind: 'normal'; std: number; zeroRow?: number } | { kind: 'zeros' } | { kind: 'ones' } | { kind: 'uniform'; bound: number };
 
 export class ParamSet {
   readonly specs: ParamSpec[] = [];
@@ -39,6 +41,10 @@ export class ParamSet {
       else if (init.kind === 'uniform') for (let i = 0; i < n; i++) v[i] = (2 * random() - 1) * init.bound;
       else if (init.kind === 'normal') {
         for (let i = 0; i < n; i++) v[i] = init.std * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+        if (init.zeroRow !== undefined) {
+          const width = p.shape[p.shape.length - 1]!;
+          v.fill(0, init.zeroRow * width, (init.zeroRow + 1) * width);
+        }
       }
       out[p.name] = v;
     }
@@ -86,5 +92,5 @@ export class LayerNorm {
   constructor(ps: ParamSet, name: string, readonly dim: number, readonly eps = 1e-12) {
     [this.weight, this.bias] = ps.scope(name, () => [ps.add('weight', [dim], { kind: 'ones' }, false), ps.add('bias', [dim], { kind: 'zeros' }, false)]);
   }
-  forward(p: ParamValues, x: Value): Value { return layerNorm(x, param(p, this.weight), param(p, this.bias), this.eps); }
+  forward(p: ParamValues, x: Value): Value { return layerNormAnyFloat(x, param(p, this.weight), param(p, this.bias), this.eps); }
 }
