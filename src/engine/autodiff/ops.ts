@@ -110,6 +110,12 @@ export const reduceProd = (x: Value, axes: readonly number[], keepdims = false):
 /** Sum of all elements, as a scalar. */
 export const sumAll = (x: Value): Value => reduceSum(x, x.shape.map((_, i) => i), false);
 
+/** The k largest values along `axis` and their indices, sorted. */
+export function topK(x: Value, k: number, axis = -1): { values: Value; indices: Value } {
+  const [values, indices] = apply('TopK', [x, ints(x, [k])], { axis: A.i(axis), largest: A.i(1), sorted: A.i(1) }) as [Value, Value];
+  return { values, indices };
+}
+
 // Neural-network ops (fused kernels; tests prove each equals its composition in rules-nn.ts).
 export const softmax = (x: Value, axis = -1): Value => one('Softmax', [x], { axis: A.i(axis) });
 export const logSoftmax = (x: Value, axis = -1): Value => one('LogSoftmax', [x], { axis: A.i(axis) });

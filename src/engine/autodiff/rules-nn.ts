@@ -10,7 +10,7 @@ import {
   add, cast, div, equal, erf, exp, expand, gather, ints, matmul, mul, reduceMean, reduceProd, reduceSum, shapeOf, sub, transpose, unsqueeze,
 } from './ops.js';
 import { OpCtx, VjpCtx, defineOps, fail } from './table.js';
-import { attrInt, axesOf, floatOnly, input, same, sumToShape } from './rules-util.js';
+import { attrInt, axesOf, floatOnly, input, knownInts, same, sumToShape } from './rules-util.js';
 
 // Element types measured with scripts/probe-ort-types.ts (onnxruntime-node 1.30, CPU EP).
 const F: DType[] = ['float32', 'float64', 'float16'];
@@ -80,6 +80,35 @@ defineOps({
   },
   ReduceProd: { types: ['float32', 'float64', 'float16', 'int64', 'int32'], infer: reduceInfer },
 
+  // Non-differentiable ops used by inference and int8 export.
+  TopK: {
+    types: ['float32', 'float64', 'float16', 'int64', 'int32'],
+    infer: (ctx) => {
+      const x = input(ctx, 0), k = knownInts(ctx, 1, 'k')[0]!;
+      const axis = normAxis(attrInt(ctx, 'axis', -1), x.rank, () => 'TopK');
+      const d = x.shape[axis]!;
+      if (typeof d === 'number' && k > d) fail(ctx, `k = ${k} exceeds the axis size ${d}`);
+      const shape = x.shape.map((s, i) => (i === axis ? k : s));
+      return [{ dtype: x.dtype, shape }, { dtype: 'int64', shape: [...shape] }];
+    },
+  },
+  DynamicQuantizeLinear: {
+    types: ['float32'],
+    infer: (ctx) => [{ dtype: 'uint8', shape: [...input(ctx, 0).shape] }, { dtype: 'float32', shape: [] }, { dtype: 'uint8', shape: [] }],
+  },
+  MatMulInteger: {
+    types: ['uint8', 'int8'],
+    infer: (ctx) => {
+      const [a, b] = [input(ctx, 0), input(ctx, 1)];
+      if (a.rank < 2 || b.rank !== 2) fail(ctx, 'A needs rank ≥ 2 and B rank 2');
+      if (!sameDim(a.shape[a.rank - 1]!, b.shape[0]!)) fail(ctx, `inner dims differ: ${a.shape[a.rank - 1]} vs ${b.shape[0]}`);
+      return [{ dtype: 'int32', shape: [...a.shape.slice(0, -1), b.shape[1]!] }];
+    },
+  },
+  DequantizeLinear: {
+    types: ['int8', 'uint8', 'int32'],
+    infer: (ctx) => [{ dtype: input(ctx, 1).dtype, shape: [...input(ctx, 0).shape] }],
+  },
   Softmax: {
     types: F, infer: (ctx) => { floatOnly(ctx); normAxis(attrInt(ctx, 'axis', -1), input(ctx, 0).rank, () => 'Softmax'); return same(ctx); },
     // dx = y ⊙ (dy − Σ dy ⊙ y)

@@ -67,10 +67,12 @@ class Scope {
   private used = new Set<string>();
   private counters = new Map<string, number>();
   seq = 0;
+  /** Names that `claim` may take later: `fresh` never hands them out. */
+  readonly reserved = new Set<string>();
   fresh(prefix: string): string {
     let n = this.counters.get(prefix) ?? 0;
     let name: string;
-    do name = `${prefix}_${n++}`; while (this.used.has(name));
+    do name = `${prefix}_${n++}`; while (this.used.has(name) || this.reserved.has(name));
     this.counters.set(prefix, n);
     this.used.add(name);
     return name;
@@ -99,6 +101,8 @@ export class Graph {
   subgraph(name: string): Graph { return new Graph(name, this); }
 
   fresh(prefix: string): string { return this.scope.fresh(prefix); }
+  /** Keeps `names` for later explicit use (graph rewrites that copy a graph's names). */
+  reserve(names: Iterable<string>): void { for (const n of names) this.scope.reserved.add(n); }
   nextSeq(): number { return this.scope.seq++; }
 
   /** True when `this` is `g` or nested inside it. */
