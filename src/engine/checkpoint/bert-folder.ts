@@ -1,0 +1,142 @@
+/**
+ * Hugging Face BERT checkpoint folders: config.json + model.safetensors (+ tokenizer files).
+ * Loading maps file keys to BERT Lab's parameter names (which are HF's) the way transformers'
+ * from_pretrained does: an optional `bert.` prefix, old LayerNorm `gamma`/`beta` names, the tied
+ * MLM decoder (present or absent), heads missing from the file initialized fresh (transfer).
+ * Saving writes what save_pretrained writes, atomically (a temporary folder, then a rename).
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { BertConfig, ConfigError, parseBertConfig } from '../models/bert/config.js';
+import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from '../models/bert/heads.js';
+import { ParamSet } from '../nn/module.js';
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+
+export type Weights = Record<string, Float32Array>;
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+/** Files of a tokenizer that travel with a checkpoint. */
+export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'] as const;
+
+export function readConfig(folder: string): BertConfig {
+  const file = join(folder, 'config.json');
+  if (!existsSync(file)) throw new CheckpointError(`${folder}: config.json is missing; a checkpoint folder needs config.json and model.safetensors`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new CheckpointError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  try {
+    return parseBertConfig(json, file);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CheckpointError(e.message);
+    throw e;
+  }
+}
+
+export interface LoadResult {
+  weights: Weights;
+  /** What a user should know: freshly initialized heads, ignored keys, renamed keys. */
+  notes: string[];
+}
+
+/** HF names a file may use for our parameter `name`, in order of preference. */
+function candidates(name: string): string[] {
+  const out = [name];
+  const legacy = name.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
+  if (legacy !== name) out.push(legacy);
+  for (const n of [...out]) if (n.startsWith('bert.')) out.push(n.slice(5));
+  return out;
+}
+
+/** Keys HF files carry that are not parameters here and need no warning. */
+const IGNORED = [/^cls\.predictions\.decoder\.(weight|bias)$/, /(^|\.)embeddings\.position_ids$/];
+
+/**
+ * Loads the weights of `ps` from `folder/model.safetensors`. Parameters outside `bert.` that the
+ * file lacks (a new classification head) are initialized from `random`; a missing encoder
+ * parameter or a shape that disagrees with the config is an error naming the file and tensor.
+ */
+export function loadWeights(folder: string, ps: ParamSet, random: () => number): LoadResult {
+  const file = join(folder, 'model.safetensors');
+  if (!existsSync(file)) throw new CheckpointError(`${folder}: model.safetensors is missing (BERT Lab reads safetensors checkpoints; convert pytorch_model.bin with transformers' save_pretrained(safe_serialization=True))`);
+  const st = readSafetensors(file);
+  const used = new Set<string>();
+  const weights: Weights = {};
+  const fresh: string[] = [];
+  const notes: string[] = [];
+  for (const p of ps.specs) {
+    const key = candidates(p.name).find((k) => st.tensors.has(k));
+    if (!key) {
+      if (p.name.startsWith('bert.') && !p.name.startsWith('bert.pooler.')) {
+        throw new CheckpointError(`${file}: tensor "${p.name}" is missing (the file has ${st.tensors.size} tensors, e.g. ${[...st.tensors.keys()].slice(0, 3).join(', ')}); is this a BERT checkpoint of the same architecture?`);
+      }
+      fresh.push(p.name);
+      continue;
+    }
+    const t = st.tensors.get(key)!;
+    used.add(key);
+    if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
+      throw new CheckpointError(`${file}: tensor "${key}" has shape [${t.shape}] but config.json needs [${p.shape}] for ${p.name}; the config and the weights disagree`);
+    }
+    if (key !== p.name) notes.push(`read ${p.name} from "${key}"`);
+    weights[p.name] = t.data;
+  }
+  if (fresh.length) {
+    const init = ps.initialize(random);
+    for (const n of fresh) weights[n] = init[n]!;
+    notes.push(`newly initialized (not in ${basename(file)}): ${fresh.join(', ')} — train them before use`);
+  }
+  const word = weights['bert.embeddings.word_embeddings.weight'];
+  const decoder = st.tensors.get('cls.predictions.decoder.weight');
+  if (word && decoder && ps.specs.some((p) => p.name === 'cls.predictions.bias')) {
+    let differs = decoder.data.length !== word.length;
+    for (let i = 0; !differs && i < word.length; i++) differs = decoder.data[i] !== word[i];
+    if (differs) notes.push('cls.predictions.decoder.weight differs from the word embeddings; the decoder is tied to the embeddings (as transformers does), so it was not used');
+  }
+  const unused = [...st.tensors.keys()].filter((k) => !used.has(k) && !IGNORED.some((re) => re.test(k)));
+  if (unused.length) notes.push(`not used by this model: ${unused.slice(0, 6).join(', ')}${unused.length > 6 ? ` and ${unused.length - 6} more` : ''}`);
+  return { weights, notes };
+}
+
+const ARCHITECTURE = (m: BertForMaskedLM | BertForSequenceClassification | BertMultiTask): string =>
+  m instanceof BertForMaskedLM ? 'BertForMaskedLM' : m instanceof BertForSequenceClassification ? 'BertForSequenceClassification' : 'BertMultiTask';
+
+/**
+ * Writes config.json, model.safetensors (F32; the tied decoder omitted, as save_pretrained does)
+ * and the tokenizer files copied from `tokenizerFrom`, into `folder` atomically: everything goes
+ * to a sibling temporary folder that is renamed over `folder` at the end.
+ */
+export function saveCheckpoint(folder: string, model: BertForMaskedLM | BertForSequenceClassification | BertMultiTask, weights: Weights,
+  opts: { tokenizerFrom?: string; extraFiles?: Record<string, string | Uint8Array> } = {}): void {
+  const tmp = join(dirname(folder), `.${basename(folder)}.tmp-${process.pid}-${Date.now()}`);
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const config = { ...model.cfg, architectures: [ARCHITECTURE(model)], model_type: 'bert' };
+    writeFileSync(join(tmp, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+    const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const p of model.ps.specs) {
+      const w = weights[p.name];
+      if (!w) throw new CheckpointError(`saveCheckpoint: no value for parameter "${p.name}"`);
+      tensors[p.name] = { shape: p.shape, data: w };
+    }
+    writeSafetensors(join(tmp, 'model.safetensors'), tensors, { format: 'pt' });
+    if (opts.tokenizerFrom) for (const f of TOKENIZER_FILES) if (existsSync(join(opts.tokenizerFrom, f))) copyFileSync(join(opts.tokenizerFrom, f), join(tmp, f));
+    for (const [name, content] of Object.entries(opts.extraFiles ?? {})) writeFileSync(join(tmp, name), content);
+    if (existsSync(folder)) {
+      const old = `${tmp}.old`;
+      renameSync(folder, old);
+      renameSync(tmp, folder);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(tmp, folder);
+    }
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
