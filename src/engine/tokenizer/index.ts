@@ -1,0 +1,14 @@
+/** BERT WordPiece tokenization: encoder, trainer and Hugging Face file formats. */
+export { WordPieceTokenizer } from './tokenizer.js';
+export type { Encoding } from './post.js';
+export { trainWordPiece, TRAINER_DEFAULTS } from './trainer.js';
+export type { WordPieceTrainerOptions } from './trainer.js';
+export { loadTokenizer, saveTokenizer } from './files.js';
+export {
+  specFromTokenizerJson, tokenizerJsonFromSpec, vocabTxtFromSpec, tokenizerConfigFromSpec, specialTokensMapFromSpec,
+} from './hf-json.js';
+export { BERT_NORMALIZER_DEFAULTS, TokenizerFileError, parseVocabTxt, specFromVocab } from './spec.js';
+export type {
+  AddedToken, BertNormalizerOptions, EncodeOptions, PaddingOptions, PostProcessorSpec, TemplatePiece, TruncationOptions,
+  VocabTxtOptions, WordPieceSpec,
+} from './spec.js';
