@@ -63,6 +63,15 @@ function cut(s: SequenceTokens, n: number, direction: 'right' | 'left'): void {
   }
 }
 
+function cappedLength(s: SequenceTokens, limit: number, dir: 'right' | 'left'): number {
+  const n = s.ids.length, w = s.words;
+  if (n <= limit) return n;
+  let i = dir === 'right' ? limit : n - limit;
+  if (dir === 'right') while (i < n && w[i] === w[i - 1]) i++;
+  else while (i > 0 && w[i - 1] === w[i]) i--;
+  return dir === 'right' ? i : n - i;
+}
+
 /** Shortens a (and b) so that, with `added` special tokens, they fit in truncation.maxLength. */
 export function truncateSequences(a: SequenceTokens, b: SequenceTokens | null, t: TruncationOptions, added: number): void {
   const max = t.maxLength - added;
@@ -75,8 +84,11 @@ export function truncateSequences(a: SequenceTokens, b: SequenceTokens | null, t
   const strategy = t.strategy ?? 'longest_first';
   if (strategy === 'longest_first') {
     if (!b) return cut(a, max, dir);
-    // The shorter sequence keeps what it can; if both are too long they split maxLength evenly.
-    let n1 = a.ids.length, n2 = b.ids.length;
+    // The shorter sequence keeps what it can; if both are too long they split the room evenly and
+    // the longer gets the odd token. "Longer" is judged on lengths capped as tokenizers 0.23.2
+    // caps them (observed, not documented): it stops tokenizing at the first word boundary at or
+    // past maxLength tokens.
+    let n1 = cappedLength(a, t.maxLength, dir), n2 = cappedLength(b, t.maxLength, dir);
     const swap = n1 > n2;
     if (swap) [n1, n2] = [n2, n1];
     n2 = n1 > max ? n1 : Math.max(n1, max - n1);
