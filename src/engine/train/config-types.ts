@@ -1,0 +1,99 @@
+/**
+ * The training configuration file (JSON or YAML). Field names follow Hugging Face's
+ * TrainingArguments wherever one exists, so a config reads the same to HF users; the rest
+ * (data, model, tasks) follow transformers' example scripts (run_mlm.py, run_glue.py). Types only.
+ */
+import type { DatasetSpec } from '../data/types.js';
+import type { BertConfig } from '../models/bert/config.js';
+
+export type TaskKind = 'mlm' | 'classification';
+export type ProblemType = 'single_label_classification' | 'multi_label_classification' | 'regression';
+
+export interface TaskConfig {
+  /** Letters, digits, "_" and "-": names the head (heads.<name>.*) and the metrics (eval_<name>_accuracy). */
+  name: string;
+  kind: TaskKind;
+  train_file: string | DatasetSpec;
+  validation_file?: string | DatasetSpec;
+  /** Used when validation_file is absent: this fraction of train_file, chosen by `seed`. Default 0.1. */
+  validation_split_percentage?: number;
+  /** Classification: how the labels are read. */
+  problem_type?: ProblemType;
+  /** Multi-task: this task's loss weight (default 1). */
+  loss_weight?: number;
+}
+
+export interface TrainingConfig {
+  /** Where checkpoints (checkpoint-<step>/), trainer_state.json and the run log go. */
+  output_dir: string;
+  overwrite_output_dir?: boolean;
+  /** A run name for the UI; default the output_dir's folder name. */
+  run_name?: string;
+
+  // ---- model
+  /** Start from this checkpoint folder (BERT Lab's or Hugging Face's): transfer learning. */
+  model_name_or_path?: string;
+  /** A new model from scratch: BertConfig fields (HF names); vocab_size comes from the tokenizer. */
+  model_config?: Partial<BertConfig>;
+  /** A tokenizer folder or tokenizer.json; default: the model's, or one trained (train_tokenizer). */
+  tokenizer_name?: string;
+  /** Train a WordPiece vocabulary on the training text first (from-scratch pretraining). */
+  train_tokenizer?: { vocab_size: number; min_frequency?: number; lowercase?: boolean };
+  /** Freeze the embeddings / the first n encoder layers (their parameters get no updates). */
+  freeze_embeddings?: boolean;
+  freeze_layers?: number;
+
+  // ---- data (single task) or tasks (multi-task)
+  task?: TaskKind;
+  train_file?: string | DatasetSpec;
+  validation_file?: string | DatasetSpec;
+  validation_split_percentage?: number;
+  problem_type?: ProblemType;
+  tasks?: TaskConfig[];
+  /** Tokens per sequence, special tokens included (≤ max_position_embeddings). */
+  max_seq_length?: number;
+  /** MLM: long documents are split into chunks of max_seq_length (default true); classification truncates. */
+  line_by_line?: boolean;
+  mlm_probability?: number;
+  whole_word_masking?: boolean;
+
+  // ---- TrainingArguments
+  learning_rate?: number;
+  weight_decay?: number;
+  adam_beta1?: number;
+  adam_beta2?: number;
+  adam_epsilon?: number;
+  max_grad_norm?: number;
+  num_train_epochs?: number;
+  /** Overrides num_train_epochs when > 0. */
+  max_steps?: number;
+  lr_scheduler_type?: 'linear' | 'cosine' | 'constant' | 'constant_with_warmup';
+  warmup_ratio?: number;
+  warmup_steps?: number;
+  per_device_train_batch_size?: number;
+  per_device_eval_batch_size?: number;
+  gradient_accumulation_steps?: number;
+  eval_strategy?: 'no' | 'steps' | 'epoch';
+  eval_steps?: number;
+  save_strategy?: 'no' | 'steps' | 'epoch';
+  save_steps?: number;
+  save_total_limit?: number;
+  logging_steps?: number;
+  seed?: number;
+  metric_for_best_model?: string;
+  greater_is_better?: boolean;
+  load_best_model_at_end?: boolean;
+  /** EarlyStoppingCallback's arguments: stop after this many evaluations without improvement. */
+  early_stopping_patience?: number;
+  early_stopping_threshold?: number;
+  resume_from_checkpoint?: string | boolean;
+
+  // ---- BERT Lab
+  /** Execution provider. */
+  device?: 'auto' | 'cpu' | 'cuda' | 'webgpu';
+  threads?: number;
+  /** Optimizer steps per onnxruntime run (K in the Loop): progress granularity vs. overhead. */
+  steps_per_run?: number;
+  /** Sequence-length buckets for dynamic padding; default multiples of 32 up to max_seq_length. */
+  length_buckets?: number[];
+}
