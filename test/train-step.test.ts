@@ -161,3 +161,33 @@ describe('train-step build errors', () => {
     assert.throws(() => compileTrainStep({ params: [{ name: 'w', shape: [2], decay: false }], batch: [], loss: ({ params }) => F.sumAll(params['w']!), accumulation: 0 }), /accumulation must be a positive integer, got 0/);
   });
 });
+
+describe('frozen parameters', () => {
+  it('are read by the loss but never updated; the others train as before', async () => {
+    const ps = new ParamSet();
+    const l1 = new Linear(ps, 'dense', 6, 8), l2 = new Linear(ps, 'out', 8, 3);
+    const frozenNames = new Set(['dense.weight', 'dense.bias']);
+    const loss = ({ params, batch }: { params: Record<string, import('../src/engine/ir/graph.js').Value>; batch: Record<string, import('../src/engine/ir/graph.js').Value> }) =>
+      crossEntropy(l2.forward(params, F.tanh(l1.forward(params, batch['x']!))), batch['y']!);
+    const batchSpec = [{ name: 'x', dtype: 'float32' as const, shape: [4, 6] }, { name: 'y', dtype: 'int64' as const, shape: [4] }];
+    const part = compileTrainStep({ params: ps.specs.filter((p) => !frozenNames.has(p.name)), frozen: ps.specs.filter((p) => frozenNames.has(p.name)), batch: batchSpec, loss });
+    const init = ps.initialize(rng(8).next);
+    const runner = new TrainStepRunner(part, await cpu(part.model), initialState(part, init));
+    const b = randomBatches(3, 1, 4, 5);
+    await runner.steps([0.05, 0.05, 0.05], b);
+    assert.deepEqual(runner.state.frozen!['dense.weight'], init['dense.weight']);
+    assert.equal(runner.state.params['dense.weight'], undefined);
+    assert.notDeepEqual(runner.state.params['out.weight'], init['out.weight']);
+    // Same trajectory as a full model whose dense layer gets a zero learning rate? Not with AdamW's
+    // shared lr; instead: the trained head equals training the head alone on fixed features.
+    const headOnly = compileTrainStep({ params: ps.specs.filter((p) => !frozenNames.has(p.name)), batch: [{ name: 'h', dtype: 'float32', shape: [4, 8] }, { name: 'y', dtype: 'int64', shape: [4] }],
+      loss: ({ params, batch }) => crossEntropy(l2.forward(params, batch['h']!), batch['y']!) });
+    const g = new (await import('../src/engine/ir/graph.js')).Graph();
+    const xin = g.input('x', 'float32', [3, 1, 4, 6]);
+    g.output(F.tanh(l1.forward({ 'dense.weight': g.input('dense.weight', 'float32', [8, 6]), 'dense.bias': g.input('dense.bias', 'float32', [8]) }, xin)), 'h');
+    const feats = (await (await import('./helpers.js')).runGraph(g, { x: b['x']!, 'dense.weight': tensor('float32', [8, 6], init['dense.weight']!), 'dense.bias': tensor('float32', [8], init['dense.bias']!) }))['h']!;
+    const r2 = new TrainStepRunner(headOnly, await cpu(headOnly.model), initialState(headOnly, init));
+    await r2.steps([0.05, 0.05, 0.05], { h: feats, y: b['y']! });
+    assert.ok(maxAbsDiff(r2.state.params['out.weight']!, runner.state.params['out.weight']!) < 1e-6);
+  });
+});

@@ -10,6 +10,8 @@ export interface ModelRunner { run(feeds: Feeds, fetch?: readonly string[]): Pro
 
 export interface TrainState {
   params: Record<string, Float32Array>;
+  /** Values of frozen parameters (fed, never updated). */
+  frozen?: Record<string, Float32Array>;
   expAvg: Record<string, Float32Array>;
   expAvgSq: Record<string, Float32Array>;
   /** Optimizer steps taken so far. */
@@ -20,6 +22,7 @@ export interface StepsResult { loss: Float32Array; gradNorm: Float32Array; lr: F
 
 export function initialState(compiled: CompiledTrainStep, params: Record<string, Float32Array>): TrainState {
   const state: TrainState = { params: {}, expAvg: {}, expAvgSq: {}, step: 0 };
+  if (compiled.spec.frozen?.length) state.frozen = Object.fromEntries(compiled.spec.frozen.map((p) => [p.name, params[p.name]!]));
   for (const p of compiled.spec.params) {
     const v = params[p.name];
     const n = p.shape.reduce((a, b) => a * b, 1);
@@ -50,6 +53,11 @@ export class TrainStepRunner {
       feeds[io.expAvg(p.name)] = tensor('float32', p.shape, this.state.expAvg[p.name]!);
       feeds[io.expAvgSq(p.name)] = tensor('float32', p.shape, this.state.expAvgSq[p.name]!);
     }
+    for (const p of this.compiled.spec.frozen ?? []) {
+      const v = this.state.frozen?.[p.name];
+      if (!v) throw new Error(`frozen parameter "${p.name}" has no value in the training state`);
+      feeds[io.param(p.name)] = tensor('float32', p.shape, v);
+    }
     for (const b of this.compiled.spec.batch) {
       const t = batch[b.name];
       if (!t) throw new Error(`batch input "${b.name}" is missing`);
@@ -59,7 +67,7 @@ export class TrainStepRunner {
       feeds[io.batch(b.name)] = t;
     }
     const out = await this.runner.run(feeds);
-    const next: TrainState = { params: {}, expAvg: {}, expAvgSq: {}, step: Number((out[io.newStep]!.data as BigInt64Array)[0]) };
+    const next: TrainState = { params: {}, expAvg: {}, expAvgSq: {}, step: Number((out[io.newStep]!.data as BigInt64Array)[0]), ...(this.state.frozen ? { frozen: this.state.frozen } : {}) };
     for (const p of this.compiled.spec.params) {
       next.params[p.name] = out[io.newParam(p.name)]!.data as Float32Array;
       next.expAvg[p.name] = out[io.newExpAvg(p.name)]!.data as Float32Array;

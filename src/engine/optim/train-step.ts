@@ -31,6 +31,8 @@ export interface LossContext {
 
 export interface TrainStepSpec {
   params: ParamSpec[];
+  /** Parameters the loss reads but the optimizer leaves alone (frozen layers): plain inputs, no moments. */
+  frozen?: ParamSpec[];
   /** One micro-batch's inputs; the model takes them stacked as [K, M, ...shape]. */
   batch: BatchSpec[];
   loss: (ctx: LossContext) => Value;
@@ -68,6 +70,7 @@ export function compileTrainStep(spec: TrainStepSpec): CompiledTrainStep {
   const step0 = g.input(io.step, 'int64', []);
   const lr = g.input(io.lr, 'float32', ['K']);
   const seed = g.input(io.seed, 'int64', []);
+  const frozen = (spec.frozen ?? []).map((p) => g.input(io.param(p.name), 'float32', p.shape));
   const stacked = spec.batch.map((b) => g.input(io.batch(b.name), b.dtype, ['K', M, ...b.shape]));
   const K = gather(shapeOf(lr), scalar(lr, 0, 'int64'), 0);
   const n = params.length;
@@ -81,7 +84,7 @@ export function compileTrainStep(spec: TrainStepSpec): CompiledTrainStep {
     const stepSeed = add(mul(seed, 1000003), t);
     const lossOf = (micro: Value[], microSeed: Value) => {
       const loss = spec.loss({
-        params: Object.fromEntries(spec.params.map((p, i) => [p.name, ps[i]!])),
+        params: Object.fromEntries([...spec.params.map((p, i) => [p.name, ps[i]!] as const), ...(spec.frozen ?? []).map((p, i) => [p.name, frozen[i]!] as const)]),
         batch: Object.fromEntries(spec.batch.map((b, i) => [b.name, micro[i]!])),
         seed: microSeed,
       });
