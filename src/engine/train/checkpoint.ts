@@ -1,0 +1,87 @@
+/**
+ * Training checkpoints: `checkpoint-<step>/` folders in output_dir, each a Hugging Face model
+ * folder (config.json, model.safetensors, tokenizer files) plus what resuming needs —
+ * optimizer.safetensors (AdamW moments; HF keeps these in optimizer.pt, a pickle we neither
+ * write nor read), trainer_state.json (HF's format), rng_state.json (data order and masking
+ * generators) and training_args.json. Written atomically; rotation keeps the newest
+ * save_total_limit and always the best.
+ */
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Weights, saveCheckpoint, CheckpointError } from '../checkpoint/bert-folder.js';
+import { readSafetensors } from '../checkpoint/safetensors.js';
+import { encodeSafetensors } from '../checkpoint/safetensors.js';
+import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from '../models/bert/heads.js';
+
+export interface ResumeState {
+  /** Optimizer steps done. */
+  step: number;
+  expAvg: Weights;
+  expAvgSq: Weights;
+  /** Opaque JSON for data order and random generators (the trainer's own). */
+  rng: unknown;
+}
+
+export const checkpointName = (step: number): string => `checkpoint-${step}`;
+
+/** Steps of the checkpoint-<n> folders in `outputDir`, ascending. */
+export function listCheckpoints(outputDir: string): { step: number; path: string }[] {
+  if (!existsSync(outputDir)) return [];
+  return readdirSync(outputDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && /^checkpoint-\d+$/.test(d.name))
+    .map((d) => ({ step: Number(d.name.slice(11)), path: join(outputDir, d.name) }))
+    .sort((a, b) => a.step - b.step);
+}
+
+export function saveTrainingCheckpoint(outputDir: string, model: BertForMaskedLM | BertForSequenceClassification | BertMultiTask,
+  weights: Weights, resume: ResumeState, files: { trainerState: object; trainingArgs: object; tokenizerFrom?: string }): string {
+  const folder = join(outputDir, checkpointName(resume.step));
+  const moments: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const p of model.ps.specs) {
+    const m = resume.expAvg[p.name], v = resume.expAvgSq[p.name];
+    if (!m || !v) continue; // frozen parameters have no moments
+    moments[`exp_avg.${p.name}`] = { shape: p.shape, data: m };
+    moments[`exp_avg_sq.${p.name}`] = { shape: p.shape, data: v };
+  }
+  saveCheckpoint(folder, model, weights, {
+    ...(files.tokenizerFrom ? { tokenizerFrom: files.tokenizerFrom } : {}),
+    extraFiles: {
+      'optimizer.safetensors': encodeSafetensors(moments, { step: String(resume.step), optimizer: 'AdamW' }),
+      'trainer_state.json': JSON.stringify(files.trainerState, null, 2) + '\n',
+      'rng_state.json': JSON.stringify(resume.rng) + '\n',
+      'training_args.json': JSON.stringify(files.trainingArgs, null, 2) + '\n',
+    },
+  });
+  return folder;
+}
+
+/** Optimizer state, step and generator state of a checkpoint folder, for resuming. */
+export function loadResumeState(folder: string): ResumeState {
+  const need = ['optimizer.safetensors', 'rng_state.json', 'trainer_state.json'];
+  for (const f of need) if (!existsSync(join(folder, f))) throw new CheckpointError(`${folder}: ${f} is missing, so training cannot resume from it (it may be a model-only folder; use it as model_name_or_path instead)`);
+  const st = readSafetensors(join(folder, 'optimizer.safetensors'));
+  const expAvg: Weights = {}, expAvgSq: Weights = {};
+  for (const [k, t] of st.tensors) {
+    if (k.startsWith('exp_avg_sq.')) expAvgSq[k.slice(11)] = t.data;
+    else if (k.startsWith('exp_avg.')) expAvg[k.slice(8)] = t.data;
+  }
+  const step = Number(st.metadata['step']);
+  if (!Number.isInteger(step) || step < 0) throw new CheckpointError(`${folder}/optimizer.safetensors: metadata "step" is ${JSON.stringify(st.metadata['step'])}; expected the number of optimizer steps`);
+  let rng: unknown;
+  try { rng = JSON.parse(readFileSync(join(folder, 'rng_state.json'), 'utf8')); } catch (e) {
+    throw new CheckpointError(`${folder}/rng_state.json: not valid JSON (${(e as Error).message})`);
+  }
+  return { step, expAvg, expAvgSq, rng };
+}
+
+/** Deletes old checkpoints beyond `limit`, never the best one (as HF's _rotate_checkpoints). */
+export function rotateCheckpoints(outputDir: string, limit: number | undefined, best: string | null): string[] {
+  if (!limit || limit <= 0) return [];
+  const all = listCheckpoints(outputDir);
+  const removable = all.filter((c) => c.path !== best);
+  // The newest is always kept too (HF raises the limit to 2 when the best is not the newest).
+  const keep = Math.max(limit - (best && all.some((c) => c.path === best) ? 1 : 0), 1);
+  const doomed = removable.slice(0, Math.max(0, removable.length - keep));
+  for (const c of doomed) rmSync(c.path, { recursive: true, force: true });
+  return doomed.map((c) => c.path);
+}
