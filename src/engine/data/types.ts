@@ -3,7 +3,7 @@
 /** Where a record came from: errors and predictions point back to it. */
 export interface SourceRef { file: string; /** 1-based line where the record starts */ line: number }
 
-export type Label = string | number | number[];
+export type Label = string | number | (string | number)[];
 
 export interface Example {
   text: string;
