@@ -56,14 +56,14 @@ export function saveTokenizer(tokenizer: WordPieceTokenizer, dir: string, option
   fs.mkdirSync(dir, { recursive: true });
   const spec = tokenizer.spec;
   const files: [string, string][] = [
-    ['tokenizer.json', JSON.stringify(tokenizerJsonFromSpec(spec), null, 2)],
+    ['tokenizer.json', `${JSON.stringify(tokenizerJsonFromSpec(spec), null, 2)}\n`],
     ['vocab.txt', vocabTxtFromSpec(spec, path.join(dir, 'vocab.txt'))],
-    ['tokenizer_config.json', JSON.stringify(tokenizerConfigFromSpec(spec, options.modelMaxLength), null, 2)],
-    ['special_tokens_map.json', JSON.stringify(specialTokensMapFromSpec(spec), null, 2)],
+    ['tokenizer_config.json', `${JSON.stringify(tokenizerConfigFromSpec(spec, options.modelMaxLength), null, 2)}\n`],
+    ['special_tokens_map.json', `${JSON.stringify(specialTokensMapFromSpec(spec), null, 2)}\n`],
   ];
   return files.map(([name, text]) => {
     const file = path.join(dir, name);
-    fs.writeFileSync(file, `${text}\n`);
+    fs.writeFileSync(file, text);
     return file;
   });
 }

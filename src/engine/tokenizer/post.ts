@@ -8,6 +8,8 @@ import { PaddingOptions, PostProcessorSpec, TemplatePiece, TruncationOptions } f
 /** The tokens of one text before special tokens. */
 export interface SequenceTokens {
   ids: number[];
+  /** The token strings: vocabulary entries, or for added tokens the text they matched. */
+  tokens: string[];
   /** UTF-16 [start, end) of each token in the original text. */
   starts: number[];
   ends: number[];
@@ -57,7 +59,7 @@ export class TemplateInfo {
 
 function cut(s: SequenceTokens, n: number, direction: 'right' | 'left'): void {
   if (s.ids.length <= n) return;
-  for (const a of [s.ids, s.starts, s.ends, s.words]) {
+  for (const a of [s.ids, s.tokens, s.starts, s.ends, s.words] as unknown[][]) {
     if (direction === 'right') a.length = n;
     else a.splice(0, a.length - n);
   }
@@ -108,14 +110,14 @@ export function truncateSequences(a: SequenceTokens, b: SequenceTokens | null, t
 }
 
 /** One encoding from the sequences and the template's special tokens. */
-export function assemble(a: SequenceTokens, b: SequenceTokens | null, tpl: TemplateInfo, addSpecial: boolean, tokenById: Map<number, string>, unk: string): Encoding {
+export function assemble(a: SequenceTokens, b: SequenceTokens | null, tpl: TemplateInfo, addSpecial: boolean): Encoding {
   const enc: Encoding = { ids: [], typeIds: [], tokens: [], offsets: [], attentionMask: [], specialTokensMask: [], wordIds: [], sequenceIds: [] };
   const append = (s: SequenceTokens, seq: number, typeId: number) => {
     for (let i = 0; i < s.ids.length; i++) {
       const id = s.ids[i]!;
       enc.ids.push(id);
       enc.typeIds.push(typeId);
-      enc.tokens.push(tokenById.get(id) ?? unk);
+      enc.tokens.push(s.tokens[i]!);
       enc.offsets.push([s.starts[i]!, s.ends[i]!]);
       enc.attentionMask.push(1);
       enc.specialTokensMask.push(0);

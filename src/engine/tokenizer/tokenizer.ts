@@ -11,12 +11,10 @@
  */
 import { AddedTokenMatcher } from './added-tokens.js';
 import { Encoding, SequenceTokens, TemplateInfo, assemble, padEncoding, paddedLength, truncateSequences } from './post.js';
-import { EncodeOptions, PaddingOptions, TruncationOptions, VocabTxtOptions, WordPieceSpec, parseJson, specFromVocab } from './spec.js';
+import { EncodeOptions, TruncationOptions, VocabTxtOptions, WordPieceSpec, parseJson, specFromVocab } from './spec.js';
 import { specFromTokenizerJson, tokenizerJsonFromSpec } from './hf-json.js';
 import { VocabTrie } from './trie.js';
 import { CHINESE, PUNCT, REMOVE, SPACE, charClass, mapChar } from './unicode.js';
-
-export type { Encoding } from './post.js';
 
 // What each unit of the normalized buffer is to the pre-tokenizer.
 const WORD = 0, BLANK = 1, ALONE = 2;
@@ -33,8 +31,10 @@ export class WordPieceTokenizer {
   private readonly contRoot: number;
   private readonly unkId: number;
   private readonly tokenById = new Map<number, string>();
+  /** Model vocabulary by id (an array: read once per token on the hot path). */
+  private readonly vocabById: string[] = [];
   private readonly idByToken = new Map<string, number>();
-  private readonly specialTokens = new Set<string>();
+  private readonly specialIds = new Set<number>();
   private readonly rawMatcher: AddedTokenMatcher;
   private readonly normMatcher: AddedTokenMatcher;
   private readonly template: TemplateInfo;
@@ -58,11 +58,11 @@ export class WordPieceTokenizer {
     this.trie = new VocabTrie(spec.vocab);
     this.contRoot = spec.continuingSubwordPrefix ? this.trie.walk(spec.continuingSubwordPrefix) : 0;
     this.unkId = spec.vocab.get(spec.unkToken) ?? -1;
-    for (const [t, id] of spec.vocab) { this.tokenById.set(id, t); this.idByToken.set(t, id); }
+    for (const [t, id] of spec.vocab) { this.tokenById.set(id, t); this.idByToken.set(t, id); this.vocabById[id] = t; }
     for (const a of spec.addedTokens) {
       this.tokenById.set(a.id, a.content);
       this.idByToken.set(a.content, a.id);
-      if (a.special) this.specialTokens.add(a.content);
+      if (a.special) this.specialIds.add(a.id);
     }
     const n = spec.normalizer;
     this.clean = n?.cleanText ?? false;
@@ -73,11 +73,14 @@ export class WordPieceTokenizer {
     for (let c = 0; c < 128; c++) {
       const cls = charClass(c);
       this.asciiKind[c] = this.clean && cls & REMOVE ? DROP : this.kindOf(c);
-      this.asciiUnit[c] = this.lower && c >= 65 && c <= 90 ? c + 32 : c;
+      // clean_text turns whitespace into ' ', which normalized added tokens can see ("hello\tworld").
+      this.asciiUnit[c] = this.clean && cls & SPACE ? 32 : this.lower && c >= 65 && c <= 90 ? c + 32 : c;
     }
     this.rawMatcher = new AddedTokenMatcher(spec.addedTokens.filter((a) => !a.normalized).map((token) => ({ text: token.content, token })));
     // Normalized added tokens are looked for in normalized text, so their contents are normalized too.
     this.normMatcher = new AddedTokenMatcher(spec.addedTokens.filter((a) => a.normalized).map((token) => ({ text: this.normalizeText(token.content), token })));
+    // As in the Rust library, such a token reads back (idToToken, decode, tokens) in its normalized form.
+    for (const a of spec.addedTokens) if (a.normalized) this.tokenById.set(a.id, this.normalizeText(a.content));
     this.template = TemplateInfo.from(spec.postProcessor);
   }
 
@@ -134,7 +137,7 @@ export class WordPieceTokenizer {
     const tokens: string[] = [];
     for (let i = 0; i < ids.length; i++) {
       const t = this.tokenById.get(ids[i]!);
-      if (t === undefined || (options.skipSpecialTokens && this.specialTokens.has(t))) continue;
+      if (t === undefined || (options.skipSpecialTokens && this.specialIds.has(ids[i]!))) continue;
       tokens.push(t);
     }
     const d = this.spec.decoder;
@@ -175,18 +178,18 @@ export class WordPieceTokenizer {
     const addSpecial = options.addSpecialTokens ?? true;
     const truncation: TruncationOptions | null = options.truncation === undefined ? this.spec.truncation : options.truncation;
     if (truncation) truncateSequences(a, b, truncation, addSpecial ? this.template.added(b !== null) : 0);
-    return assemble(a, b, this.template, addSpecial, this.tokenById, this.spec.unkToken);
+    return assemble(a, b, this.template, addSpecial);
   }
 
   /** The tokens of one text, before special tokens: ids, original UTF-16 offsets, word indices. */
   private encodeSequence(text: string): SequenceTokens {
-    const out: SequenceTokens = { ids: [], starts: [], ends: [], words: [] };
+    const out: SequenceTokens = { ids: [], tokens: [], starts: [], ends: [], words: [] };
     this.wordIndex = 0;
     let pos = 0;
     if (!this.rawMatcher.empty) {
       for (const m of this.rawMatcher.find(text)) {
         if (m.start > pos) this.encodeSegment(text, pos, m.start, out);
-        out.ids.push(m.token.id); out.starts.push(m.start); out.ends.push(m.end); out.words.push(this.wordIndex++);
+        out.ids.push(m.token.id); out.tokens.push(text.slice(m.start, m.end)); out.starts.push(m.start); out.ends.push(m.end); out.words.push(this.wordIndex++);
         pos = m.end;
       }
     }
@@ -202,7 +205,8 @@ export class WordPieceTokenizer {
     let pos = 0;
     for (const m of this.normMatcher.find(s)) {
       if (m.start > pos) this.splitWords(pos, m.start, out);
-      out.ids.push(m.token.id); out.starts.push(this.ostart[m.start]!); out.ends.push(this.oend[m.end - 1]!); out.words.push(this.wordIndex++);
+      out.ids.push(m.token.id); out.tokens.push(s.slice(m.start, m.end)); out.starts.push(this.ostart[m.start]!); out.ends.push(this.oend[m.end - 1]!);
+      out.words.push(this.wordIndex++);
       pos = m.end;
     }
     if (pos < n) this.splitWords(pos, n, out);
@@ -267,7 +271,7 @@ export class WordPieceTokenizer {
   private wordPiece(s: number, e: number, out: SequenceTokens): void {
     const word = this.wordIndex++;
     const units = this.units, os = this.ostart, oe = this.oend;
-    const trie = this.trie, ids = trie.ids;
+    const trie = this.trie, ids = trie.ids, tokens = this.vocabById;
     if (e - s > this.spec.maxInputCharsPerWord && codePoints(units, s, e) > this.spec.maxInputCharsPerWord) {
       return this.pushUnk(s, e, word, out);
     }
@@ -281,17 +285,17 @@ export class WordPieceTokenizer {
         if (node >= 0 && ids[node]! >= 0) { best = ids[node]!; bestEnd = q + 1; }
       }
       if (best < 0) {
-        out.ids.length = out.starts.length = out.ends.length = out.words.length = mark;
+        out.ids.length = out.tokens.length = out.starts.length = out.ends.length = out.words.length = mark;
         return this.pushUnk(s, e, word, out);
       }
-      out.ids.push(best); out.starts.push(os[pos]!); out.ends.push(oe[bestEnd - 1]!); out.words.push(word);
+      out.ids.push(best); out.tokens.push(tokens[best]!); out.starts.push(os[pos]!); out.ends.push(oe[bestEnd - 1]!); out.words.push(word);
       pos = bestEnd;
     }
   }
 
   private pushUnk(s: number, e: number, word: number, out: SequenceTokens): void {
     if (this.unkId < 0) throw new Error(`WordPiece: the unknown token ${JSON.stringify(this.spec.unkToken)} is not in the vocabulary, and a word needs it.`);
-    out.ids.push(this.unkId); out.starts.push(this.ostart[s]!); out.ends.push(this.oend[e - 1]!); out.words.push(word);
+    out.ids.push(this.unkId); out.tokens.push(this.spec.unkToken); out.starts.push(this.ostart[s]!); out.ends.push(this.oend[e - 1]!); out.words.push(word);
   }
 
   /** Kind of one normalized code point for the pre-tokenizer. */
@@ -361,5 +365,3 @@ function cleanup(s: string): string {
     .replaceAll(" n't", "n't").replaceAll(" 'm", "'m").replaceAll(' do not', " don't").replaceAll(" 's", "'s")
     .replaceAll(" 've", "'ve").replaceAll(" 're", "'re");
 }
-
-export type { EncodeOptions, PaddingOptions, TruncationOptions };

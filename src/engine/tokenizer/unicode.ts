@@ -4,11 +4,12 @@
  *
  * Why tables instead of `\p{…}` regexes: the Rust library takes Cc/Cf/Co, Mn and P from the
  * unicode_categories crate (Unicode 8.0) and NFD from unicode-normalization-alignments (Unicode
- * 9.0), while JavaScript runtimes know Unicode 15–17; the two disagree on ~500 code points (marks
- * and punctuation of scripts added since 2015, a few format characters). The ranges below were read
- * off tokenizers 0.23.2 by probing every scalar value; test/tokenizer-unicode.test.ts probes it again
- * and must agree. Whitespace (Rust's char::is_whitespace = White_Space) and lowercase (Rust std)
- * follow current Unicode, like the JS runtime, so those come from the runtime.
+ * 9.0), while JavaScript runtimes know Unicode 15–17; the two disagree on several hundred code
+ * points (marks and punctuation of scripts added since 2015, a few format characters). The
+ * ranges below were read off tokenizers 0.23.2 by probing every scalar value;
+ * test/tokenizer-unicode.test.ts probes it again and must agree. Whitespace (White_Space, Rust's
+ * char::is_whitespace) is a fixed list; lowercase comes from the JS runtime, as Rust's comes from
+ * its std, both current Unicode.
  * Format: hex code points, `a-b` an inclusive range.
  */
 
@@ -17,7 +18,8 @@ const REMOVED = `
   0-8 b-c e-1f 7f-9f ad 600-605 61c 6dd 70f 180e 200b-200f 202a-202e 2060-2064 2066-206f e000-f8ff
   feff fff9-fffb fffd 110bd 1bca0-1bca3 1d173-1d17a e0001 e0020-e007f f0000-ffffd 100000-10fffd`;
 
-/** Nonspacing marks (Mn, Unicode 8.0): dropped after NFD when accents are stripped. */
+/** Nonspacing marks (Mn, Unicode 8.0), dropped after NFD when accents are stripped; the few with a
+ * canonical decomposition are left out, as NFD has replaced them by then. */
 const MARK_NONSPACING = `
   300-33f 342 345-36f 483-487 591-5bd 5bf 5c1-5c2 5c4-5c5 5c7 610-61a 64b-65f 670 6d6-6dc 6df-6e4
   6e7-6e8 6ea-6ed 711 730-74a 7a6-7b0 7eb-7f3 816-819 81b-823 825-827 829-82d 859-85b 8e3-902 93a
