@@ -5,7 +5,7 @@
  * MLM decoder (present or absent), heads missing from the file initialized fresh (transfer).
  * Saving writes what save_pretrained writes, atomically (a temporary folder, then a rename).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BertConfig, ConfigError, parseBertConfig } from '../models/bert/config.js';
 import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from '../models/bert/heads.js';
@@ -81,6 +81,13 @@ export function loadWeights(folder: string, ps: ParamSet, random: () => number):
     const t = st.tensors.get(key)!;
     used.add(key);
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
+      if (!p.name.startsWith('bert.')) {
+        // A task head of another size (e.g. a classifier with other labels): initialized anew,
+        // as transformers' ignore_mismatched_sizes does.
+        fresh.push(p.name);
+        notes.push(`${key} has shape [${t.shape}] in ${basename(file)} but this model needs [${p.shape}]; it is initialized anew`);
+        continue;
+      }
       throw new CheckpointError(`${file}: tensor "${key}" has shape [${t.shape}] but config.json needs [${p.shape}] for ${p.name}; the config and the weights disagree`);
     }
     if (key !== p.name) notes.push(`read ${p.name} from "${key}"`);
@@ -108,25 +115,35 @@ const ARCHITECTURE = (m: BertForMaskedLM | BertForSequenceClassification | BertM
 
 /**
  * Writes config.json, model.safetensors (F32; the tied decoder omitted, as save_pretrained does)
- * and the tokenizer files copied from `tokenizerFrom`, into `folder` atomically: everything goes
- * to a sibling temporary folder that is renamed over `folder` at the end.
+ * and the tokenizer files copied from `tokenizerFrom` into the existing folder `dir`, each file
+ * atomically (a temporary file, then a rename).
  */
+export function writeModelFiles(dir: string, model: BertForMaskedLM | BertForSequenceClassification | BertMultiTask, weights: Weights,
+  opts: { tokenizerFrom?: string; extraFiles?: Record<string, string | Uint8Array> } = {}): void {
+  const config = { ...model.cfg, architectures: [ARCHITECTURE(model)], model_type: 'bert' };
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const p of model.ps.specs) {
+    const w = weights[p.name];
+    if (!w) throw new CheckpointError(`saving ${dir}: no value for parameter "${p.name}"`);
+    tensors[p.name] = { shape: p.shape, data: w };
+  }
+  writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  const files: Record<string, string | Uint8Array> = { 'config.json': JSON.stringify(config, null, 2) + '\n', ...opts.extraFiles };
+  if (opts.tokenizerFrom) for (const f of TOKENIZER_FILES) if (existsSync(join(opts.tokenizerFrom, f))) files[f] = readFileSync(join(opts.tokenizerFrom, f));
+  for (const [name, content] of Object.entries(files)) {
+    const tmp = join(dir, `.${name}.tmp-${process.pid}`);
+    writeFileSync(tmp, content);
+    renameSync(tmp, join(dir, name));
+  }
+}
+
+/** A whole checkpoint folder written atomically: a sibling temporary folder renamed over `folder`. */
 export function saveCheckpoint(folder: string, model: BertForMaskedLM | BertForSequenceClassification | BertMultiTask, weights: Weights,
   opts: { tokenizerFrom?: string; extraFiles?: Record<string, string | Uint8Array> } = {}): void {
   const tmp = join(dirname(folder), `.${basename(folder)}.tmp-${process.pid}-${Date.now()}`);
   mkdirSync(tmp, { recursive: true });
   try {
-    const config = { ...model.cfg, architectures: [ARCHITECTURE(model)], model_type: 'bert' };
-    writeFileSync(join(tmp, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-    const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-    for (const p of model.ps.specs) {
-      const w = weights[p.name];
-      if (!w) throw new CheckpointError(`saveCheckpoint: no value for parameter "${p.name}"`);
-      tensors[p.name] = { shape: p.shape, data: w };
-    }
-    writeSafetensors(join(tmp, 'model.safetensors'), tensors, { format: 'pt' });
-    if (opts.tokenizerFrom) for (const f of TOKENIZER_FILES) if (existsSync(join(opts.tokenizerFrom, f))) copyFileSync(join(opts.tokenizerFrom, f), join(tmp, f));
-    for (const [name, content] of Object.entries(opts.extraFiles ?? {})) writeFileSync(join(tmp, name), content);
+    writeModelFiles(tmp, model, weights, opts);
     if (existsSync(folder)) {
       const old = `${tmp}.old`;
       renameSync(folder, old);
