@@ -16,4 +16,5 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }),
   build({ ...common, entryPoints: ['src/engine/runtime/worker-main.ts'], outfile: 'dist/worker-main.js' }),
+  build({ ...common, entryPoints: ['src/engine/cli.ts'], outfile: 'dist/cli.js' }),
 ]);

@@ -15,7 +15,7 @@ export interface TaskConfig {
   kind: TaskKind;
   train_file: string | DatasetSpec;
   validation_file?: string | DatasetSpec;
-  /** Used when validation_file is absent: this fraction of train_file, chosen by `seed`. Default 0.1. */
+  /** Used when validation_file is absent: this percentage of train_file (as run_mlm.py), chosen by `seed`. Default 10. */
   validation_split_percentage?: number;
   /** Classification: how the labels are read. */
   problem_type?: ProblemType;

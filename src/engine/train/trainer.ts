@@ -199,7 +199,8 @@ export class Trainer {
         m[p.name] = r.expAvg[p.name]!; v[p.name] = r.expAvgSq[p.name]!;
       }
       this.trainState.step = r.step;
-      const rs = r.rng as { tasks: Record<string, TaskState> };
+      const rs = r.rng as { tasks: Record<string, TaskState>; loop?: Trainer['loop'] };
+      if (rs.loop) this.loop = { ...rs.loop };
       for (const t of this.tasks) {
         const s = rs.tasks?.[t.name];
         if (!s) throw new Error(`${resumeFrom}/rng_state.json: no state for task "${t.name}"`);
@@ -272,8 +273,9 @@ export class Trainer {
     const started = Date.now();
     this.emit({ type: 'start', time: started, run_name: cfg.run_name, output_dir: this.outputDir, max_steps: total, num_train_epochs: cfg.num_train_epochs, device: cfg.device, resumed_from: this.resumedFrom });
     let reason: TrainResult['reason'] = 'completed';
-    let lastEval: Record<string, number> | null = null, badEvals = 0;
-    let logLoss = 0, logN = 0, lastGradNorm = 0;
+    let lastEval: Record<string, number> | null = null;
+    // Running log and early-stopping counters live in this.loop so that checkpoints carry them.
+    const L = this.loop;
     const firstStep = this.trainState.step;
     const next = (every: number, s: number) => (every > 0 ? (Math.floor(s / every) + 1) * every : Infinity);
     try {
@@ -297,13 +299,13 @@ export class Trainer {
           const step = s + i + 1;
           const loss = out.loss[i]!, gn = out.gradNorm[i]!;
           if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at step ${step}; lower learning_rate or check the data`);
-          logLoss += loss; logN++; lastGradNorm = gn;
+          L.logLoss += loss; L.logN++; L.lastGradNorm = gn;
           this.emit({ type: 'step', step, epoch: step / spe, loss, learning_rate: out.lr[i]!, grad_norm: gn, tokens_per_second: tokens / (ms / 1000), time: Date.now() });
         }
         const step = this.trainState.step, epoch = step / spe;
         if (step % cfg.logging_steps === 0 || step === total) {
-          this.hfState.log_history.push({ loss: logLoss / logN, grad_norm: lastGradNorm, learning_rate: out.lr[n - 1]!, epoch, step });
-          logLoss = 0; logN = 0;
+          this.hfState.log_history.push({ loss: L.logLoss / L.logN, grad_norm: L.lastGradNorm, learning_rate: out.lr[n - 1]!, epoch, step });
+          L.logLoss = 0; L.logN = 0;
         }
         const isEval = evalEvery > 0 && (step % evalEvery === 0 || step === total);
         if (isEval) {
@@ -316,13 +318,13 @@ export class Trainer {
             const best = this.hfState.best_metric;
             const threshold = cfg.early_stopping_threshold ?? 0;
             const improved = best === null || (greater ? value > best + threshold : value < best - threshold);
-            if (improved) { this.hfState.best_metric = value; this.hfState.best_global_step = step; badEvals = 0; this.pendingBest = true; }
-            else badEvals++;
+            if (improved) { this.hfState.best_metric = value; this.hfState.best_global_step = step; L.badEvals = 0; this.pendingBest = true; }
+            else L.badEvals++;
           }
         }
         this.hfState.global_step = step;
         this.hfState.epoch = epoch;
-        const early = cfg.early_stopping_patience !== undefined && badEvals >= cfg.early_stopping_patience;
+        const early = cfg.early_stopping_patience !== undefined && L.badEvals >= cfg.early_stopping_patience;
         const stopping = this.stopRequested || step >= (this.opts.stopAtStep ?? Infinity);
         if ((saveEvery > 0 && step % saveEvery === 0) || stopping || early) this.save(step, lastEval && isEval ? lastEval : {});
         if (early) { reason = 'early_stopping'; break; }
@@ -345,6 +347,7 @@ export class Trainer {
     }
   }
   private pendingBest = false;
+  private loop = { logLoss: 0, logN: 0, lastGradNorm: 0, badEvals: 0 };
 
   private meanTrainLoss(): number {
     const losses = this.hfState.log_history.map((e) => e['loss']).filter((x): x is number => typeof x === 'number');
@@ -370,7 +373,7 @@ export class Trainer {
   private save(step: number, metrics: Record<string, number>): void {
     const folder = saveTrainingCheckpoint(this.outputDir, this.model, this.weights, {
       step, expAvg: this.trainState.expAvg, expAvgSq: this.trainState.expAvgSq,
-      rng: { tasks: Object.fromEntries(this.tasks.map((t) => [t.name, t.state()])) },
+      rng: { tasks: Object.fromEntries(this.tasks.map((t) => [t.name, t.state()])), loop: this.loop },
     }, { trainerState: this.withBest(step), trainingArgs: this.cfg, tokenizerFrom: this.tokenizerDir });
     if (this.pendingBest) { this.hfState.best_model_checkpoint = folder; this.pendingBest = false; writeFileSync(join(folder, 'trainer_state.json'), serializeTrainerState(this.hfState)); }
     rotateCheckpoints(this.outputDir, this.cfg.save_total_limit, this.hfState.best_model_checkpoint);
