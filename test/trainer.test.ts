@@ -131,6 +131,25 @@ describe('command line', () => {
     assert.equal(saved.length, 1);
     assert.ok(Number(saved[0]!.slice(11)) < 400);
   });
+  it('predict fills masks from a trained folder; export writes the transformers.js layout; eval prints metrics', () => {
+    const model = join(dir, 'pre'); // trained above
+    const p = spawnSync(process.execPath, [cli, 'predict', model, '--text', 'The state of the [MASK] is strong.', '--top-k', '3'], { encoding: 'utf8' });
+    assert.equal(p.status, 0, p.stderr);
+    const out = JSON.parse(p.stdout.trim());
+    assert.equal(out.masks.length, 1);
+    assert.equal(out.masks[0].predictions.length, 3);
+    assert.deepEqual(out.masks[0].offset, [17, 23]);
+    const e = spawnSync(process.execPath, [cli, 'export', model, join(dir, 'exported')], { encoding: 'utf8' });
+    assert.equal(e.status, 0, e.stderr);
+    for (const f of ['config.json', 'tokenizer.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx']) assert.ok(existsSync(join(dir, 'exported', f)), f);
+    const v = spawnSync(process.execPath, [cli, 'eval', join(dir, 'cls'), '--data', join(dir, 'era.jsonl')], { encoding: 'utf8' });
+    assert.equal(v.status, 0, v.stderr);
+    const m = JSON.parse(v.stdout.trim());
+    for (const k of ['eval_loss', 'eval_accuracy', 'eval_f1']) assert.equal(typeof m[k], 'number', k);
+    const bad = spawnSync(process.execPath, [cli, 'predict', join(dir, 'nowhere'), '--text', 'x'], { encoding: 'utf8' });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /nowhere: config\.json is missing/);
+  });
   it('a configuration error names the file, line and field, and exits 1', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{\n  "output_dir": "x",\n  "task": "mlm",\n  "train_file": "sotu.txt",\n  "learning_rte": 0.001\n}\n');

@@ -101,12 +101,13 @@ async function evaluate(args: string[]): Promise<number> {
   const data = flag(args, '--data'), bs = flag(args, '--batch-size');
   const ckpt = args[0];
   if (!ckpt || !data) throw new Error(`eval needs a checkpoint and --data\n${USAGE}`);
-  const arch = readConfig(ckpt).architectures?.[0] ?? 'BertForMaskedLM';
+  const bert = readConfig(ckpt);
+  const arch = bert.architectures?.[0] ?? 'BertForMaskedLM';
   const task = arch === 'BertForSequenceClassification' ? 'classification' : 'mlm';
   const out = mkdtempSync(join(tmpdir(), 'bert-lab-eval-'));
   const worker = new EngineWorker();
   try {
-    const cfg = parseTrainingConfig(JSON.stringify({ output_dir: out, model_name_or_path: resolve(ckpt), task, train_file: resolve(data), validation_file: resolve(data), max_steps: 1, ...(bs ? { per_device_train_batch_size: Number(bs) } : {}) }), join(out, 'eval.json'));
+    const cfg = parseTrainingConfig(JSON.stringify({ output_dir: out, model_name_or_path: resolve(ckpt), task, train_file: resolve(data), validation_file: resolve(data), max_steps: 1, max_seq_length: Math.min(512, bert.max_position_embeddings), ...(bs ? { per_device_train_batch_size: Number(bs) } : {}) }), join(out, 'eval.json'));
     const trainer = await Trainer.create(cfg, { runnerFor: (m) => worker.createSession(m, { device: cfg.device }) });
     const metrics = await trainer.evaluate();
     process.stdout.write(`${JSON.stringify(metrics)}\n`);

@@ -31,31 +31,36 @@ export function crossEntropy(logits: Value, labels: Value, ignoreIndex = -100): 
 const P = 2147483647; // 2^31 − 1, prime: squares of residues stay below 2^62 in int64
 
 /**
- * Uniform numbers in [0, 1) with the shape of `x`, a pure function of (`seed`, element index):
- * a counter-based hash (an affine start, then three rounds of h ← h² + c mod P) in int64 ops.
+ * Integers uniform in [0, P) with the shape of `x`, a pure function of (`seed`, element index):
+ * a counter-based hash — an affine start, then two rounds of h ← h² + c mod P — in int64 ops.
  * Stateless, unlike ONNX Dropout and RandomUniform whose generators live in the kernel, so a
- * step's masks depend only on its seed — what makes resumed runs bit-identical.
+ * step's masks depend only on its seed: what makes resumed runs bit-identical.
  */
-export function hashUniform(x: Value, seed: Value): Value {
-  if (seed.dtype !== 'int64' || seed.rank !== 0) throw new BuildError(`hashUniform: the seed must be an int64 scalar, got ${seed}`);
+export function hashInts(x: Value, seed: Value): Value {
+  if (seed.dtype !== 'int64' || seed.rank !== 0) throw new BuildError(`hashInts: the seed must be an int64 scalar, got ${seed}`);
   const shape = shapeOf(x);
   const n = reduceProd(shape, [0], false);
-  const idx = reshape(range(scalar(n, 0), n, scalar(n, 1)), shape);
+  const idx = reshape(range(scalar(n, 0), n, scalar(n, 1)), shape); // constant-folded for static shapes
   let h = mod(add(mul(idx, 48271), add(mul(mod(seed, P), 16807), 1)), P);
-  for (const c of [12345, 678901, 2345678]) h = mod(add(mul(h, h), c), P);
-  return div(cast(h, isFloat(x.dtype) ? x.dtype : 'float32'), P);
+  for (const c of [12345, 678901]) h = mod(add(mul(h, h), c), P);
+  return h;
 }
+
+/** Uniform numbers in [0, 1) with the shape of `x` (see hashInts). */
+export const hashUniform = (x: Value, seed: Value): Value => div(cast(hashInts(x, seed), isFloat(x.dtype) ? x.dtype : 'float32'), P);
 
 /**
  * Inverted dropout: zeroes each element with probability `rate` and scales the rest by
- * 1/(1 − rate). The mask is an ordinary value of the forward graph, so backward multiplies by
- * the same mask (the Mul rule) instead of drawing a new one.
+ * 1/(1 − rate). The keep mask is an ordinary value of the forward graph, so backward selects
+ * with the same mask (the Where rule) instead of drawing a new one. The threshold is compared
+ * in integers, which saves two passes over the tensor.
  */
 export function dropout(x: Value, rate: number, seed: Value): Value {
   if (!(rate >= 0 && rate < 1)) throw new BuildError(`dropout: rate must be in [0, 1), got ${rate}`);
   if (rate === 0) return x;
-  const keep = cast(not(less(hashUniform(x, seed), rate)), x.dtype);
-  return mul(x, mul(keep, 1 / (1 - rate)));
+  const h = hashInts(x, seed);
+  const keep = not(less(h, scalar(h, Math.floor(rate * P), 'int64')));
+  return where(keep, mul(x, 1 / (1 - rate)), scalar(x, 0));
 }
 
 /**

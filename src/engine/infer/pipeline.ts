@@ -4,10 +4,10 @@
  * once and cached per checkpoint. Sessions run wherever `runnerFor` puts them (a worker thread in
  * the extension; this thread by default).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serializeModel } from '../ir/proto.js';
-import { loadWeights, readConfig } from '../checkpoint/bert-folder.js';
+import { CheckpointError, loadWeights, readConfig } from '../checkpoint/bert-folder.js';
 import { BertConfig, numLabels } from '../models/bert/config.js';
 import { BertHeadModel, modelForConfig } from '../models/bert/auto.js';
 import { BertForMaskedLM } from '../models/bert/heads.js';
@@ -184,7 +184,10 @@ function maskTokenOf(folder: string): string {
 const cache = new Map<string, { mtime: number; pipe: BertPipeline }>();
 export function pipelineFor(folder: string, opts: PipelineOptions = {}): BertPipeline {
   const key = `${resolve(folder)}|${opts.int8 ? 'int8' : 'fp32'}|${opts.device ?? 'cpu'}`;
-  const mtime = statSync(join(folder, 'model.safetensors')).mtimeMs;
+  readConfig(folder); // a missing or invalid folder fails here, naming the file
+  const weights = join(folder, 'model.safetensors');
+  if (!existsSync(weights)) throw new CheckpointError(`${folder}: model.safetensors is missing`);
+  const mtime = statSync(weights).mtimeMs;
   const hit = cache.get(key);
   if (hit && hit.mtime === mtime) return hit.pipe;
   if (hit) void hit.pipe.dispose();
