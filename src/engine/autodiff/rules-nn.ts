@@ -7,7 +7,7 @@ import { DType } from '../ir/dtype.js';
 import { Value } from '../ir/graph.js';
 import { Dim, broadcastShapes, dimProduct, fmtShape, normAxis, sameDim } from '../ir/shape.js';
 import {
-  add, cast, div, equal, erf, exp, expand, gather, ints, matmul, mul, reduceMean, reduceProd, reduceSum, shapeOf, sub, transpose, unsqueeze,
+  add, cast, div, equal, erf, exp, expand, gather, ints, matmul, mul, reduceMean, reduceProd, reduceSum, reshape, shapeOf, sub, transpose, unsqueeze,
 } from './ops.js';
 import { OpCtx, VjpCtx, defineOps, fail } from './table.js';
 import { attrInt, axesOf, floatOnly, input, knownInts, same, sumToShape } from './rules-util.js';
@@ -54,10 +54,21 @@ defineOps({
       if (!batch) fail(ctx, `batch dims ${fmtShape(a.shape.slice(0, -2))} and ${fmtShape(b.shape.slice(0, -2))} do not broadcast`);
       return [{ dtype: a.dtype, shape: [...batch, m!, n!] }];
     },
-    // dA = dY·Bᵀ, dB = Aᵀ·dY, each summed over broadcast batch dims.
+    // dA = dY·Bᵀ, dB = Aᵀ·dY, each summed over broadcast batch dims. For a 2-D weight under a
+    // batched input (every Linear layer) the batch is folded into one matmul, [K, B·T]·[B·T, N],
+    // instead of B matmuls and a ReduceSum over their results.
     vjp: (c) => {
       const [a, b] = [input(c, 0), input(c, 1)], dy = c.dys[0]!;
-      return [c.needs[0] ? sumToShape(matmul(dy, lastTwo(b)), a.shape) : null, c.needs[1] ? sumToShape(matmul(lastTwo(a), dy), b.shape) : null];
+      const dA = c.needs[0] ? sumToShape(matmul(dy, lastTwo(b)), a.shape) : null;
+      let dB: Value | null = null;
+      if (c.needs[1]) {
+        if (b.rank === 2 && a.rank > 2) {
+          const k = a.shape[a.rank - 1]!, n = dy.shape[dy.rank - 1]!;
+          const a2 = typeof k === 'number' ? reshape(a, [-1, k]) : null, dy2 = typeof n === 'number' ? reshape(dy, [-1, n]) : null;
+          dB = a2 && dy2 ? matmul(transpose(a2, [1, 0]), dy2) : sumToShape(matmul(lastTwo(a), dy), b.shape);
+        } else dB = sumToShape(matmul(lastTwo(a), dy), b.shape);
+      }
+      return [dA, dB];
     },
   },
   ReduceSum: {
