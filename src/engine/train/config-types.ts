@@ -56,6 +56,8 @@ export interface TrainingConfig {
   line_by_line?: boolean;
   mlm_probability?: number;
   whole_word_masking?: boolean;
+  /** MLM: stream train_file instead of loading it (text larger than memory); needs max_steps. */
+  streaming?: boolean;
 
   // ---- TrainingArguments
   learning_rate?: number;

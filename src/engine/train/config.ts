@@ -123,6 +123,7 @@ export const TRAINING_FIELDS: FieldsOf<TrainingConfig> = {
   line_by_line: bool('MLM: one example per line. Default false: texts are concatenated and split into chunks of max_seq_length (run_mlm.py\'s group_texts).', false),
   mlm_probability: num('Fraction of tokens masked for MLM (80% [MASK], 10% random, 10% kept).', { exclusiveMinimum: 0, exclusiveMaximum: 1 }, 0.15),
   whole_word_masking: bool('Mask whole words (all their WordPiece pieces) together.', false),
+  streaming: bool('MLM: read train_file as a stream, never whole (for text larger than memory); needs max_steps. Default: on for files over 512 MB.'),
 
   learning_rate: num('Peak learning rate of AdamW.', { exclusiveMinimum: 0 }, 5e-5),
   weight_decay: num('AdamW decoupled weight decay (not on biases and LayerNorm weights).', { minimum: 0 }, 0),

@@ -14,7 +14,7 @@ import { ClassificationCollator, EncodedExample } from '../data/collate-cls.js';
 import { MlmCollator, MlmCollatorState, MlmSequence, tokenizeForMlm } from '../data/collate-mlm.js';
 import { LabelMapping } from '../data/labels.js';
 import { Rng } from '../data/rng.js';
-import { Example } from '../data/types.js';
+import { Example, MlmBatch } from '../data/types.js';
 import { ParamValues } from '../nn/module.js';
 import { BertModel, ForwardCtx } from '../models/bert/modeling.js';
 import { ClassificationHead, MaskedLMHead, gatherPositions } from '../models/bert/heads.js';
@@ -29,7 +29,13 @@ export interface TaskModel { bert: BertModel; mlm?: MaskedLMHead | null; head?: 
 
 /** The part of a sampler run not trained yet: its padded length and remaining batches. */
 export interface PendingRun { T: number; batches: number[][] }
-export interface TaskState { sampler: SamplerState; pending: PendingRun | null; collator?: MlmCollatorState }
+export interface TaskState {
+  sampler?: SamplerState;
+  pending: PendingRun | null;
+  collator?: MlmCollatorState;
+  /** Streaming tasks: where the stream is, and the sequences of the pending run themselves. */
+  stream?: { epoch: number; consumed: number; sequences: MlmSequence[] };
+}
 
 interface Common {
   name: string;
@@ -52,6 +58,8 @@ export abstract class TaskRuntime implements Common {
   abstract evaluate(model: TaskModel, params: Record<string, Float32Array>, paramSpecs: { name: string; shape: number[] }[], runnerFor: (m: Uint8Array) => Promise<ModelRunner>): Promise<Record<string, number>>;
   abstract state(): TaskState;
   abstract restore(s: TaskState): void;
+  /** Makes the next run available (streaming tasks read ahead here). */
+  async prepare(): Promise<void> {}
   /** Steps left in the pending run, pulling the next sampler run when it is used up. */
   front(): PendingRun {
     if (!this.pending || this.pending.batches.length < this.M) {
@@ -72,6 +80,29 @@ export abstract class TaskRuntime implements Common {
 }
 
 const stack = (dtype: DType, dims: number[], rows: number[][]): HostTensor => tensor(dtype, dims, rows.flat());
+
+/** Masked-LM batch inputs of task `name` for one micro-batch: B sequences of T tokens, N prediction slots. */
+export function mlmBatchSpecs(name: string, B: number, N: number, T: number): BatchSpec[] {
+  return [
+    { name: `${name}.input_ids`, dtype: 'int64', shape: [B, T] }, { name: `${name}.attention_mask`, dtype: 'int64', shape: [B, T] },
+    { name: `${name}.positions`, dtype: 'int64', shape: [N] }, { name: `${name}.labels`, dtype: 'int64', shape: [N] },
+  ];
+}
+/** Masked-LM loss: only the listed positions reach the vocabulary projection. */
+export function mlmLoss(name: string, model: TaskModel, p: ParamValues, b: Record<string, Value>, seed: Value): Value {
+  const o = model.bert.forward(p, { inputIds: b[`${name}.input_ids`]!, attentionMask: b[`${name}.attention_mask`]! }, new ForwardCtx(seed));
+  return crossEntropy(model.mlm!.forward(p, gatherPositions(o.hidden, b[`${name}.positions`]!)), b[`${name}.labels`]!);
+}
+/** Collated batches stacked [n, M, …] for the train step. */
+export function mlmTensors(name: string, got: MlmBatch[], n: number, M: number): Record<string, HostTensor> {
+  const { B, T, N } = got[0]!;
+  return {
+    [`${name}.input_ids`]: stack('int64', [n, M, B, T], got.map((g) => g.ids)),
+    [`${name}.attention_mask`]: stack('int64', [n, M, B, T], got.map((g) => g.mask)),
+    [`${name}.positions`]: stack('int64', [n, M, N], got.map((g) => g.positions)),
+    [`${name}.labels`]: stack('int64', [n, M, N], got.map((g) => g.labels)),
+  };
+}
 
 /** Masked-LM: sequences (chunks or lines) of token ids; eval batches masked once with a fixed seed. */
 export class MlmTask extends TaskRuntime {
@@ -97,68 +128,60 @@ export class MlmTask extends TaskRuntime {
   private readonly buckets: number[];
   private readonly samplerOptions: ConstructorParameters<typeof BatchSampler>[1];
 
-  batchSpecs(T: number): BatchSpec[] {
-    const B = this.batchSize, N = this.collator.slots(B, T);
-    return [
-      { name: this.key('input_ids'), dtype: 'int64', shape: [B, T] }, { name: this.key('attention_mask'), dtype: 'int64', shape: [B, T] },
-      { name: this.key('positions'), dtype: 'int64', shape: [N] }, { name: this.key('labels'), dtype: 'int64', shape: [N] },
-    ];
-  }
-  loss(model: TaskModel, p: ParamValues, b: Record<string, Value>, seed: Value): Value {
-    const o = model.bert.forward(p, { inputIds: b[this.key('input_ids')]!, attentionMask: b[this.key('attention_mask')]! }, new ForwardCtx(seed));
-    return crossEntropy(model.mlm!.forward(p, gatherPositions(o.hidden, b[this.key('positions')]!)), b[this.key('labels')]!);
-  }
+  batchSpecs(T: number): BatchSpec[] { return mlmBatchSpecs(this.name, this.batchSize, this.collator.slots(this.batchSize, T), T); }
+  loss(model: TaskModel, p: ParamValues, b: Record<string, Value>, seed: Value): Value { return mlmLoss(this.name, model, p, b, seed); }
   tensors(batches: number[][], T: number, n: number): Record<string, HostTensor> {
-    const got = batches.map((idx) => this.collator.collate(idx.map((i) => this.train[i]!), T));
-    const B = this.batchSize, N = got[0]!.N, M = this.M;
-    return {
-      [this.key('input_ids')]: stack('int64', [n, M, B, T], got.map((g) => g.ids)),
-      [this.key('attention_mask')]: stack('int64', [n, M, B, T], got.map((g) => g.mask)),
-      [this.key('positions')]: stack('int64', [n, M, N], got.map((g) => g.positions)),
-      [this.key('labels')]: stack('int64', [n, M, N], got.map((g) => g.labels)),
-    };
+    return mlmTensors(this.name, batches.map((idx) => this.collator.collate(idx.map((i) => this.train[i]!), T)), n, this.M);
   }
-  async evaluate(model: TaskModel, params: Record<string, Float32Array>, specs: { name: string; shape: number[] }[], runnerFor: (m: Uint8Array) => Promise<ModelRunner>): Promise<Record<string, number>> {
-    const metrics = new MlmMetrics();
-    this.evalCollator.restore({ rngState: 12345, targets: 0, dropped: 0 });
-    const B = this.batchSize, T = this.buckets[this.buckets.length - 1]!;
-    if (this.evalSeqs.length === 0) return {};
-    const sessions = new Map<number, ModelRunner>();
-    for (let i = 0; i < this.evalSeqs.length; i += B) {
-      const chunk = this.evalSeqs.slice(i, i + B);
-      while (chunk.length < B) chunk.push({ ids: [] as number[] } as MlmSequence);
-      const len = Math.max(...chunk.map((s) => s.ids.length));
-      const t = this.buckets.find((x) => x >= len) ?? T;
-      const batch = this.evalCollator.collate(chunk, t);
-      let s = sessions.get(t);
-      if (!s) {
-        const g = new Graph('mlm_eval');
-        const p = Object.fromEntries(specs.map((q) => [q.name, g.input(q.name, 'float32', q.shape)]));
-        const ids = g.input('input_ids', 'int64', [B, t]), mask = g.input('attention_mask', 'int64', [B, t]);
-        const pos = g.input('positions', 'int64', [batch.N]), labels = g.input('labels', 'int64', [batch.N]);
-        const o = model.bert.forward(p, { inputIds: ids, attentionMask: mask }, new ForwardCtx(null));
-        const logits = model.mlm!.forward(p, gatherPositions(o.hidden, pos));
-        g.output(crossEntropy(logits, labels), 'loss');
-        g.output(topK(logits, 1, -1).indices, 'pred');
-        s = await runnerFor(serializeModel(g));
-        sessions.set(t, s);
-      }
-      const feeds: Record<string, HostTensor> = Object.fromEntries(specs.map((q) => [q.name, tensor('float32', q.shape, params[q.name]!)]));
-      const out = await s.run({ ...feeds, input_ids: tensor('int64', [B, t], batch.ids), attention_mask: tensor('int64', [B, t], batch.mask), positions: tensor('int64', [batch.N], batch.positions), labels: tensor('int64', [batch.N], batch.labels) });
-      const real = Math.min(B, this.evalSeqs.length - i);
-      metrics.addLoss((out['loss']!.data as Float32Array)[0]!, real);
-      metrics.addTokens(Array.from(out['pred']!.data as BigInt64Array, Number), batch.labels);
-    }
-    for (const s of sessions.values()) await (s as ModelRunner & { release?: () => Promise<void> }).release?.();
-    const r = metrics.result();
-    return { loss: r.loss, perplexity: r.perplexity, ...(r.accuracy !== undefined ? { accuracy: r.accuracy } : {}) };
+  evaluate(model: TaskModel, params: Record<string, Float32Array>, specs: { name: string; shape: number[] }[], runnerFor: (m: Uint8Array) => Promise<ModelRunner>): Promise<Record<string, number>> {
+    return evaluateMlm(model, params, specs, runnerFor, this.evalSeqs, this.evalCollator, this.batchSize, this.buckets);
   }
   state(): TaskState { return { sampler: this.sampler.state, pending: this.pending, collator: this.collator.state }; }
   restore(s: TaskState): void {
+    if (!s.sampler) throw new Error(`task "${this.name}": the checkpoint has no sampler state`);
     this.sampler = new BatchSampler(this.train.map((q) => q.ids.length), this.samplerOptions, s.sampler);
     this.pending = s.pending;
     if (s.collator) this.collator.restore(s.collator);
   }
+
+}
+
+/** Masked-LM evaluation: eval sequences masked with a fixed seed, so evaluations compare. */
+export async function evaluateMlm(model: TaskModel, params: Record<string, Float32Array>, specs: { name: string; shape: number[] }[], runnerFor: (m: Uint8Array) => Promise<ModelRunner>,
+  evalSeqs: MlmSequence[], evalCollator: MlmCollator, B: number, buckets: number[]): Promise<Record<string, number>> {
+  const metrics = new MlmMetrics();
+  evalCollator.restore({ rngState: 12345, targets: 0, dropped: 0 });
+  const T = buckets[buckets.length - 1]!;
+  if (evalSeqs.length === 0) return {};
+  const sessions = new Map<number, ModelRunner>();
+  for (let i = 0; i < evalSeqs.length; i += B) {
+    const chunk = evalSeqs.slice(i, i + B);
+    while (chunk.length < B) chunk.push({ ids: [] as number[] } as MlmSequence);
+    const len = Math.max(...chunk.map((s) => s.ids.length));
+    const t = buckets.find((x) => x >= len) ?? T;
+    const batch = evalCollator.collate(chunk, t);
+    let s = sessions.get(t);
+    if (!s) {
+      const g = new Graph('mlm_eval');
+      const p = Object.fromEntries(specs.map((q) => [q.name, g.input(q.name, 'float32', q.shape)]));
+      const ids = g.input('input_ids', 'int64', [B, t]), mask = g.input('attention_mask', 'int64', [B, t]);
+      const pos = g.input('positions', 'int64', [batch.N]), labels = g.input('labels', 'int64', [batch.N]);
+      const o = model.bert.forward(p, { inputIds: ids, attentionMask: mask }, new ForwardCtx(null));
+      const logits = model.mlm!.forward(p, gatherPositions(o.hidden, pos));
+      g.output(crossEntropy(logits, labels), 'loss');
+      g.output(topK(logits, 1, -1).indices, 'pred');
+      s = await runnerFor(serializeModel(g));
+      sessions.set(t, s);
+    }
+    const feeds: Record<string, HostTensor> = Object.fromEntries(specs.map((q) => [q.name, tensor('float32', q.shape, params[q.name]!)]));
+    const out = await s.run({ ...feeds, input_ids: tensor('int64', [B, t], batch.ids), attention_mask: tensor('int64', [B, t], batch.mask), positions: tensor('int64', [batch.N], batch.positions), labels: tensor('int64', [batch.N], batch.labels) });
+    const real = Math.min(B, evalSeqs.length - i);
+    metrics.addLoss((out['loss']!.data as Float32Array)[0]!, real);
+    metrics.addTokens(Array.from(out['pred']!.data as BigInt64Array, Number), batch.labels);
+  }
+  for (const s of sessions.values()) await (s as ModelRunner & { release?: () => Promise<void> }).release?.();
+  const r = metrics.result();
+  return { loss: r.loss, perplexity: r.perplexity, ...(r.accuracy !== undefined ? { accuracy: r.accuracy } : {}) };
 }
 
 /** Sequence classification (single-label, multi-label or regression). */
@@ -263,6 +286,7 @@ export class ClassificationTask extends TaskRuntime {
   }
   state(): TaskState { return { sampler: this.sampler.state, pending: this.pending }; }
   restore(s: TaskState): void {
+    if (!s.sampler) throw new Error(`task "${this.name}": the checkpoint has no sampler state`);
     this.sampler = new BatchSampler(this.train.map((e) => e.ids.length), this.samplerOptions, s.sampler);
     this.pending = s.pending;
   }

@@ -5,7 +5,7 @@
  * and resumes bit-identically. It speaks through typed events and a JSONL run log; it never
  * touches a UI.
  */
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BertConfig, bertConfig } from '../models/bert/config.js';
 import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from '../models/bert/heads.js';
@@ -27,6 +27,7 @@ import { TaskConfig } from './config-types.js';
 import { learningRate, scheduleOf, totalStepsOf } from './schedule.js';
 import { RunLogRecord, TrainerState, formatRunLogRecord, newTrainerState, readTrainerState, serializeTrainerState } from './state.js';
 import { ClassificationTask, MlmTask, TaskModel, TaskRuntime, TaskState } from './tasks.js';
+import { StreamingMlmTask } from './streaming.js';
 import { listCheckpoints, loadResumeState, rotateCheckpoints, saveTrainingCheckpoint } from './checkpoint.js';
 import { metricKey } from './metrics.js';
 
@@ -51,6 +52,15 @@ export interface TrainResult {
 }
 
 type Model = BertForMaskedLM | BertForSequenceClassification | BertMultiTask;
+
+/** Files larger than this are streamed (unless the configuration says otherwise). */
+const STREAM_BYTES = 512 * 2 ** 20;
+/** Examples of a streamed corpus the vocabulary trainer sees. */
+const TOKENIZER_SAMPLE = 50_000;
+function sizeOf(spec: string | DatasetSpec): number {
+  const p = typeof spec === 'string' ? spec : spec.path;
+  try { const st = statSync(p); return st.isDirectory() ? 0 : st.size; } catch { return 0; }
+}
 
 async function readAll(spec: string | DatasetSpec): Promise<Example[]> {
   const out: Example[] = [];
@@ -112,8 +122,10 @@ export class Trainer {
     mkdirSync(outputDir, { recursive: true });
     const taskCfgs = tasksOf(cfg);
     if (taskCfgs.length === 0) throw new Error('the configuration names no task: set "task" and "train_file", or "tasks"');
-    const data = await Promise.all(taskCfgs.map((t) => taskData(t, cfg.seed)));
-    data.forEach((d, i) => log(`task "${taskCfgs[i]!.name}": ${d.train.length} training and ${d.eval.length} validation examples`));
+    const streams = taskCfgs.map((t) => t.kind === 'mlm' && (cfg.streaming ?? sizeOf(t.train_file) > STREAM_BYTES));
+    if (streams.some(Boolean) && !(cfg.max_steps > 0)) throw new Error('streaming training reads its data as it goes, so the number of steps cannot come from epochs: set "max_steps"');
+    const data = await Promise.all(taskCfgs.map((t, i) => (streams[i] ? { train: [] as Example[], eval: [] as Example[] } : taskData(t, cfg.seed))));
+    data.forEach((d, i) => log(streams[i] ? `task "${taskCfgs[i]!.name}": streaming ${typeof taskCfgs[i]!.train_file === 'string' ? taskCfgs[i]!.train_file : (taskCfgs[i]!.train_file as DatasetSpec).path}` : `task "${taskCfgs[i]!.name}": ${d.train.length} training and ${d.eval.length} validation examples`));
 
     // Tokenizer: the model's, a named one, or trained on the training text.
     const tokDir = join(outputDir, 'tokenizer');
@@ -122,6 +134,8 @@ export class Trainer {
     if (source) tokenizer = loadTokenizer(source);
     else if (cfg.train_tokenizer) {
       const texts = data.flatMap((d) => d.train.flatMap((e) => (e.pair ? [e.text, e.pair] : [e.text])));
+      // A streamed corpus lends the vocabulary trainer its first examples only.
+      for (const [i, t] of taskCfgs.entries()) if (streams[i]) for await (const e of readExamples(t.train_file, { maxExamples: TOKENIZER_SAMPLE })) texts.push(e.text);
       tokenizer = trainWordPiece(texts, { vocabSize: cfg.train_tokenizer.vocab_size, minFrequency: cfg.train_tokenizer.min_frequency ?? 2, normalizer: { lowercase: cfg.train_tokenizer.lowercase ?? true } });
       log(`trained a WordPiece vocabulary of ${tokenizer.vocabSize} tokens on the training text`);
     } else throw new Error('no tokenizer: set "model_name_or_path", "tokenizer_name", or "train_tokenizer"');
@@ -156,6 +170,10 @@ export class Trainer {
     const tasks: TaskRuntime[] = taskCfgs.map((t, i) => {
       const c = { ...common, name: t.name, weight: t.loss_weight ?? 1 };
       const d = data[i]!;
+      if (streams[i]) {
+        return new StreamingMlmTask(c, tokenizer, t.train_file, { maxSeqLength: cfg.max_seq_length, lineByLine: cfg.line_by_line, mlmProbability: cfg.mlm_probability,
+          wholeWord: cfg.whole_word_masking, validationRatio: (t.validation_split_percentage ?? 10) / 100, evalExamples: 1000, bufferSize: 4096 });
+      }
       if (t.kind === 'mlm') {
         return new MlmTask(c, tokenizer, { train: d.train.map((e) => e.text), eval: d.eval.map((e) => e.text) },
           { maxSeqLength: cfg.max_seq_length, lineByLine: cfg.line_by_line, mlmProbability: cfg.mlm_probability, wholeWord: cfg.whole_word_masking });
@@ -163,6 +181,7 @@ export class Trainer {
       return new ClassificationTask(c, tokenizer, d, labels.get(t.name)!, cfg.max_seq_length);
     });
 
+    for (const t of tasks) if (t instanceof StreamingMlmTask) await t.init();
     const trainer = new Trainer(cfg, model, tasks, tokenizer, trainable, frozen, opts);
     // Weights: resumed, transferred, or initialized as Hugging Face does.
     const rng = Rng.derive(cfg.seed, 'init');
@@ -219,7 +238,12 @@ export class Trainer {
   }
   get stepsPerEpoch(): number {
     const t = this.tasks[0]!;
+    if (!Number.isFinite(t.trainSize)) return Infinity; // streaming: epochs end when the file does
     return Math.max(Math.ceil(Math.ceil(t.trainSize / t.batchSize) / this.cfg.gradient_accumulation_steps), 1);
+  }
+  private epochAt(step: number): number {
+    const spe = this.stepsPerEpoch;
+    return Number.isFinite(spe) ? step / spe : this.tasks[0]!.epochProgress;
   }
   get weights(): Weights { return { ...this.trainState.frozen, ...this.trainState.params }; }
 
@@ -266,6 +290,7 @@ export class Trainer {
   async train(): Promise<TrainResult> {
     const cfg = this.cfg, total = this.totalSteps, spe = this.stepsPerEpoch;
     const sched = scheduleOf(cfg, total);
+    if (!Number.isFinite(spe) && (cfg.eval_strategy === 'epoch' || cfg.save_strategy === 'epoch')) throw new Error('a streamed dataset has no known epoch length: use eval_strategy and save_strategy "steps"');
     const evalEvery = cfg.eval_strategy === 'steps' ? (cfg.eval_steps ?? cfg.logging_steps) : cfg.eval_strategy === 'epoch' ? spe : 0;
     const saveEvery = cfg.save_strategy === 'steps' ? cfg.save_steps : cfg.save_strategy === 'epoch' ? spe : 0;
     const metric = cfg.metric_for_best_model ?? (evalEvery ? 'eval_loss' : undefined);
@@ -284,7 +309,7 @@ export class Trainer {
         const stopAt = this.opts.stopAtStep ?? Infinity;
         const boundary = Math.min(total, next(cfg.logging_steps, s), next(evalEvery, s), next(saveEvery, s), stopAt > s ? stopAt : Infinity);
         let n = Math.min(cfg.steps_per_run, boundary - s);
-        for (const t of this.tasks) n = Math.min(n, Math.floor(t.front().batches.length / t.M));
+        for (const t of this.tasks) { await t.prepare(); n = Math.min(n, Math.floor(t.front().batches.length / t.M)); }
         const taken = this.tasks.map((t) => t.take(n));
         const feeds = Object.assign({}, ...this.tasks.map((t, i) => t.tensors(taken[i]!.batches, taken[i]!.T, n)));
         const { compiled, runner } = this.stepModel(taken.map((x) => x.T));
@@ -300,9 +325,9 @@ export class Trainer {
           const loss = out.loss[i]!, gn = out.gradNorm[i]!;
           if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at step ${step}; lower learning_rate or check the data`);
           L.logLoss += loss; L.logN++; L.lastGradNorm = gn;
-          this.emit({ type: 'step', step, epoch: step / spe, loss, learning_rate: out.lr[i]!, grad_norm: gn, tokens_per_second: tokens / (ms / 1000), time: Date.now() });
+          this.emit({ type: 'step', step, epoch: this.epochAt(step), loss, learning_rate: out.lr[i]!, grad_norm: gn, tokens_per_second: tokens / (ms / 1000), time: Date.now() });
         }
-        const step = this.trainState.step, epoch = step / spe;
+        const step = this.trainState.step, epoch = this.epochAt(step);
         if (step % cfg.logging_steps === 0 || step === total) {
           this.hfState.log_history.push({ loss: L.logLoss / L.logN, grad_norm: L.lastGradNorm, learning_rate: out.lr[n - 1]!, epoch, step });
           L.logLoss = 0; L.logN = 0;
@@ -332,7 +357,7 @@ export class Trainer {
       }
       const step = this.trainState.step;
       const runtime = (Date.now() - started) / 1000;
-      const summary = { train_runtime: runtime, train_samples_per_second: ((step - firstStep) * cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps) / runtime, train_steps_per_second: (step - firstStep) / runtime, total_flos: 0, train_loss: this.meanTrainLoss(), epoch: step / spe, step };
+      const summary = { train_runtime: runtime, train_samples_per_second: ((step - firstStep) * cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps) / runtime, train_steps_per_second: (step - firstStep) / runtime, total_flos: 0, train_loss: this.meanTrainLoss(), epoch: this.epochAt(step), step };
       if (reason === 'completed') {
         this.hfState.log_history.push(summary);
         this.saveFinal();
