@@ -72,6 +72,11 @@ describe('transfer, freezing, multi-task', () => {
     assert.ok(notes.some((n) => /newly initialized.*classifier\.weight/.test(n)), notes.join('\n'));
     const r = await t.train();
     for (const k of ['eval_loss', 'eval_accuracy', 'eval_f1', 'eval_precision', 'eval_recall']) assert.equal(typeof r.lastEval![k], 'number', k);
+    const evalRec = parseRunLog(readFileSync(join(dir, 'cls', 'run_log.jsonl'), 'utf8'), 'run_log.jsonl').records.find((x) => x.type === 'eval')!;
+    const cm = ((evalRec as { details?: Record<string, { confusion_matrix: number[][] }> }).details!['classification']!).confusion_matrix;
+    assert.equal(cm.length, 3);
+    const acc = cm.reduce((a, row, i) => a + row[i]!, 0) / cm.flat().reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(acc - r.lastEval!['eval_accuracy']!) < 1e-12, 'the confusion matrix agrees with the accuracy');
     const cfg = JSON.parse(readFileSync(join(dir, 'cls', 'config.json'), 'utf8'));
     assert.deepEqual(cfg.id2label, { 0: 'early', 1: 'middle', 2: 'modern' });
     assert.deepEqual(cfg.architectures, ['BertForSequenceClassification']);

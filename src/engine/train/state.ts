@@ -176,7 +176,8 @@ export interface RunStartRecord {
 }
 export interface RunStepRecord { type: 'step'; step: number; epoch: number; loss: number; learning_rate: number; grad_norm: number; tokens_per_second: number; time: number }
 /** metrics under HF's keys: eval_loss, eval_accuracy, eval_<task>_f1, … */
-export interface RunEvalRecord { type: 'eval'; step: number; epoch: number; metrics: Record<string, number>; time?: number }
+/** `details`: per task, what does not fit a number (classification: labels, confusion matrix [true][pred], per-class scores). */
+export interface RunEvalRecord { type: 'eval'; step: number; epoch: number; metrics: Record<string, number>; time?: number; details?: Record<string, unknown> }
 export interface RunCheckpointRecord { type: 'checkpoint'; step: number; path: string; metrics: Record<string, number>; time?: number }
 /** metrics: the final summary (train_runtime, train_samples_per_second, train_loss, …). */
 export interface RunDoneRecord {

@@ -205,6 +205,8 @@ export class ClassificationTask extends TaskRuntime {
     this.buckets = common.buckets;
   }
   private readonly buckets: number[];
+  /** The last evaluation's per-class scores and confusion matrix. */
+  lastDetails: unknown = null;
   get numLabels(): number { return Object.keys(this.labels.id2label).length; }
   private labelSpec(lead: number[]): { dtype: DType; shape: number[] } {
     const B = this.batchSize;
@@ -279,6 +281,7 @@ export class ClassificationTask extends TaskRuntime {
       }
     }
     for (const s of sessions.values()) await (s as ModelRunner & { release?: () => Promise<void> }).release?.();
+    this.lastDetails = single ? single.details() : multi ? multi.details() : null;
     const res = (single ?? multi ?? reg)!.result() as unknown as Record<string, number>;
     const out: Record<string, number> = { loss: lossSum / Math.max(1, lossN) };
     for (const [k, v] of Object.entries(res)) if (typeof v === 'number') out[k] = v;

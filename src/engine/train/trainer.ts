@@ -336,7 +336,8 @@ export class Trainer {
         if (isEval) {
           lastEval = await this.evaluate();
           this.hfState.log_history.push({ ...lastEval, epoch, step });
-          this.emit({ type: 'eval', step, epoch, metrics: lastEval, time: Date.now() });
+          const details = Object.fromEntries(this.tasks.flatMap((t) => (t instanceof ClassificationTask && t.lastDetails ? [[t.name, t.lastDetails]] : [])));
+          this.emit({ type: 'eval', step, epoch, metrics: lastEval, time: Date.now(), ...(Object.keys(details).length ? { details } : {}) });
           const value = metric ? lastEval[metric] : undefined;
           if (metric && value === undefined) throw new Error(`metric_for_best_model "${metric}" is not among the evaluation's metrics: ${Object.keys(lastEval).join(', ')}`);
           if (value !== undefined) {
