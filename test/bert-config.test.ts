@@ -100,3 +100,24 @@ describe('multi-task model', () => {
     assert.throws(() => new BertMultiTask(cfg, [{ name: 'bad name', kind: 'mlm' }]), /task name "bad name" may use letters, digits/);
   });
 });
+
+describe('the tied MLM decoder in a file', () => {
+  it('an equal decoder weight is accepted silently; a different one is ignored with a note', () => {
+    const d = mkdtempSync(join(tmpdir(), 'bertlab-decoder-'));
+    try {
+      cpSync(MLM, d, { recursive: true });
+      const st = readSafetensors(join(MLM, 'model.safetensors'));
+      const all: Record<string, { shape: number[]; data: Float32Array }> = {};
+      for (const [k, t] of st.tensors) all[k] = { shape: t.shape, data: t.data };
+      const word = all['bert.embeddings.word_embeddings.weight']!;
+      writeSafetensors(join(d, 'model.safetensors'), { ...all, 'cls.predictions.decoder.weight': word, 'cls.predictions.decoder.bias': all['cls.predictions.bias']! });
+      const m = new BertForMaskedLM(readConfig(d));
+      assert.deepEqual(loadWeights(d, m.ps, Math.random).notes, []);
+      const other = Float32Array.from(word.data, (x) => x + 1);
+      writeSafetensors(join(d, 'model.safetensors'), { ...all, 'cls.predictions.decoder.weight': { shape: word.shape, data: other } });
+      const r = loadWeights(d, m.ps, Math.random);
+      assert.ok(r.notes.some((n) => /decoder\.weight differs from the word embeddings; the decoder is tied/.test(n)), r.notes.join('\n'));
+      assert.deepEqual(r.weights['bert.embeddings.word_embeddings.weight'], word.data);
+    } finally { rmSync(d, { recursive: true, force: true }); }
+  });
+});
