@@ -44,6 +44,7 @@ export const tanh = (x: Value): Value => one('Tanh', [x]);
 export const erf = (x: Value): Value => one('Erf', [x]);
 export const relu = (x: Value): Value => one('Relu', [x]);
 export const abs = (x: Value): Value => one('Abs', [x]);
+export const floor = (x: Value): Value => one('Floor', [x]);
 export const identity = (x: Value): Value => one('Identity', [x]);
 
 // Comparisons and logic (no gradient flows through their bool outputs).

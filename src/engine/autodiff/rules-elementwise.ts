@@ -61,6 +61,8 @@ defineOps({
   // d erf(x)/dx = 2/√π · exp(−x²)
   Erf: { types: ['float32', 'float16'], infer: unary, vjp: (c) => { const x = input(c, 0); return [mul(dy0(c), mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI)))]; } },
   Relu: { types: F, infer: unary, vjp: (c) => [where(greater(c.outputs[0]!, 0), dy0(c), 0)] },
+  // Piecewise constant: no gradient flows (used for hashing and rounding).
+  Floor: { types: F, infer: unary },
   Abs: { types: NUM, infer: same, vjp: (c) => [where(less(input(c, 0), 0), neg(dy0(c)), dy0(c))] },
   Identity: { types: [...NUM, 'bool'], infer: same, vjp: (c) => [dy0(c)] },
 
