@@ -1,6 +1,6 @@
 /** The trainer end to end on real text: resume, determinism, transfer, freezing, multi-task, rotation, early stopping, the CLI. */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +135,18 @@ describe('command line', () => {
     const saved = readdirSync(join(dir, 'cli-out')).filter((f) => f.startsWith('checkpoint-'));
     assert.equal(saved.length, 1);
     assert.ok(Number(saved[0]!.slice(11)) < 400);
+  });
+  it('a parent process stops a forked run with an IPC message (how the extension stops training)', async () => {
+    const cfgFile = join(dir, 'ipc.json');
+    writeFileSync(cfgFile, JSON.stringify({ output_dir: 'ipc-out', task: 'mlm', train_file: 'sotu.txt', train_tokenizer: { vocab_size: 1500 }, model_config: TINY,
+      max_seq_length: 32, per_device_train_batch_size: 8, max_steps: 400, steps_per_run: 2, logging_steps: 2, save_steps: 1000, device: 'cpu' }));
+    const child = fork(cli, ['train', cfgFile], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const log = join(dir, 'ipc-out', 'run_log.jsonl');
+    while (!(existsSync(log) && readFileSync(log, 'utf8').includes('"type":"step"'))) await new Promise((r) => setTimeout(r, 50));
+    child.send({ type: 'stop' });
+    assert.equal(await new Promise((r) => child.on('exit', r)), 0);
+    const done = parseRunLog(readFileSync(log, 'utf8'), log).records.at(-1)!;
+    assert.ok(done.type === 'done' && done.reason === 'stopped');
   });
   it('predict fills masks from a trained folder; export writes the transformers.js layout; eval prints metrics', () => {
     const model = join(dir, 'pre'); // trained above

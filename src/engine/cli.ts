@@ -83,6 +83,9 @@ async function train(args: string[]): Promise<number> {
       else { bar.line('quitting without a checkpoint'); process.exit(130); }
     };
     process.on('SIGINT', onSigint);
+    // A parent that forked us with an IPC channel (the extension) stops the run with a message.
+    const onMessage = (m: unknown) => { if ((m as { type?: string } | null)?.type === 'stop') { bar.line('stop requested: finishing the current run and saving a checkpoint…'); trainer.stop(); } };
+    if (process.send) process.on('message', onMessage);
     trainer.on((e) => {
       if (e.type === 'step') bar.update(e);
       else if (e.type === 'eval') bar.line(`eval @ step ${e.step}: ${Object.entries(e.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
@@ -90,6 +93,8 @@ async function train(args: string[]): Promise<number> {
     });
     const r = await trainer.train();
     process.off('SIGINT', onSigint);
+    process.off('message', onMessage);
+    process.disconnect?.();
     bar.line(`${r.reason} at step ${r.step}; ${r.reason === 'completed' ? `model saved in ${r.outputDir}` : `resume with: bert-lab train ${file} --resume`}${r.bestModelCheckpoint ? `; best: ${r.bestModelCheckpoint} (${r.bestMetric?.toFixed(4)})` : ''}`);
     return 0;
   } finally {
