@@ -17,4 +17,5 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }),
   build({ ...common, entryPoints: ['src/engine/runtime/worker-main.ts'], outfile: 'dist/worker-main.js' }),
   build({ ...common, entryPoints: ['src/engine/cli.ts'], outfile: 'dist/cli.js' }),
+  build({ ...common, entryPoints: ['src/engine/infer/infer-worker.ts'], outfile: 'dist/infer-worker.js' }),
 ]);

@@ -103,3 +103,37 @@ describe('dataset scans', () => {
     assert.equal(s.format, 'jsonl');
   });
 });
+
+describe('inference worker (what hovers use)', () => {
+  it('answers fill-mask for the mask at an offset, checkpoint info, and errors without dying', async () => {
+    const { InferenceWorker } = await import('../src/engine/infer/infer-client.js');
+    const { BertPipeline } = await import('../src/engine/infer/pipeline.js');
+    const w = new InferenceWorker(join(__dirname, '..', 'src', 'engine', 'infer', 'infer-worker.js'));
+    try {
+      const folder = join(FIX, 'hf-tiny-bert');
+      const text = 'Intro line.\n\nThe state of the [MASK] is strong and the [MASK] is free.';
+      const second = text.lastIndexOf('[MASK]');
+      const r = await w.fillMaskAt(folder, text, second, second + 6, 3);
+      assert.equal(r.predictions.length, 3);
+      // Independent: the pipeline in this thread on the paragraph, the second mask's predictions.
+      const direct = await BertPipeline.load(folder).fillMask('The state of the [MASK] is strong and the [MASK] is free.', { topK: 3 });
+      assert.deepEqual(r.predictions.map((p) => p.tokenId), direct.masks[1]!.predictions.map((p) => p.tokenId));
+      const info = await w.info(folder);
+      assert.equal(info.architecture, 'BertForMaskedLM');
+      assert.equal(info.maskToken, '[MASK]');
+      await assert.rejects(w.fillMaskAt(join(dir, 'nowhere'), '[MASK]', 0, 6), /nowhere: config\.json is missing/);
+      assert.equal((await w.fillMaskAt(folder, 'a [MASK] b', 2, 8, 1)).predictions.length, 1, 'still serving after an error');
+    } finally {
+      await w.dispose();
+    }
+  });
+  it('draws a loss curve as SVG from run-log records', async () => {
+    const { lossCurveSvg } = await import('../src/engine/workspace/curves-svg.js');
+    const recs = [1, 2, 3, 4].map((step) => ({ type: 'step' as const, step, epoch: 0, loss: 5 - step, learning_rate: 1e-3, grad_norm: 1, tokens_per_second: 1, time: 0 }));
+    const svg = lossCurveSvg('run <a>', [...recs, { type: 'eval', step: 4, epoch: 0, metrics: { eval_loss: 1.5 } }]);
+    assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.match(svg, /run &lt;a&gt;/);
+    assert.equal((svg.match(/<path /g) ?? []).length, 3);
+    assert.match(svg, /<circle /);
+  });
+});

@@ -68,6 +68,7 @@ async function train(args: string[]): Promise<number> {
   try {
     let announced = false;
     const trainer = await Trainer.create(cfg, {
+      configFile: resolve(file),
       log: (s) => process.stderr.write(`${s}\n`),
       runnerFor: async (m, purpose) => {
         const s = await worker.createSession(m, { device: cfg.device, threads: cfg.threads ?? 0, purpose: 'train' });

@@ -1,20 +1,60 @@
 /**
- * Activation only wires commands; it never loads onnxruntime-node (sessions live in worker
- * threads started on demand), so VS Code starts as fast with BERT Lab as without it.
+ * Activation only wires things: the sidebar trees, the hover and code-action providers, the
+ * commands (commands.ts), the training manager. Nothing here loads onnxruntime-node: training
+ * runs in a child process and inference in a worker thread, both started on first use.
  */
 import * as vscode from 'vscode';
+import { InferenceWorker } from '../engine/infer/infer-client.js';
+import { ACTIVE_KEY, commandTable } from './commands.js';
+import { FillMaskCodeActions, MaskHoverProvider } from './hover.js';
+import { settings } from './settings.js';
+import { TrainingManager } from './training.js';
+import { DatasetsProvider, RunsProvider } from './trees.js';
+import { join } from 'node:path';
 
 export function activate(context: vscode.ExtensionContext): void {
+  const output = vscode.window.createOutputChannel('BERT Lab');
+  const training = new TrainingManager(context.extensionPath, output);
+  let worker: InferenceWorker | null = null;
+  const infer = () => (worker ??= new InferenceWorker(join(context.extensionPath, 'dist', 'infer-worker.js')));
+  const activeCheckpoint = () => context.workspaceState.get<string>(ACTIVE_KEY);
+  const datasets = new DatasetsProvider();
+  const runs = new RunsProvider(activeCheckpoint, () => training.active?.outputDir);
+
   context.subscriptions.push(
-    vscode.commands.registerCommand('bertLab.showEngineInfo', () => {
-      const cfg = vscode.workspace.getConfiguration('bertLab');
-      const device = cfg.get<string>('device', 'auto');
-      const threads = cfg.get<number>('threads', 0);
-      void vscode.window.showInformationMessage(
-        `BERT Lab ${context.extension.packageJSON.version}: device "${device}", ${threads || 'automatic'} threads. `
-        + 'Training runs on ONNX Runtime in a worker thread.');
-    }),
+    output, training,
+    vscode.window.registerTreeDataProvider('bertLab.datasets', datasets),
+    vscode.window.registerTreeDataProvider('bertLab.runs', runs),
+    training.onDidChange(() => runs.refresh()),
+    { dispose: () => { void worker?.dispose(); } },
   );
+  const deps = { extensionPath: context.extensionPath, state: context.workspaceState, training, infer, datasets, runs, output };
+  for (const [id, fn] of Object.entries(commandTable(deps))) context.subscriptions.push(vscode.commands.registerCommand(id, fn));
+
+  // Hover and code actions in the configured languages, re-registered when the setting changes.
+  let providers: vscode.Disposable[] = [];
+  const registerProviders = () => {
+    for (const d of providers) d.dispose();
+    const selector = settings.hoverLanguages.map((language) => ({ language }));
+    const hd = { infer, activeCheckpoint };
+    providers = [
+      vscode.languages.registerHoverProvider(selector, new MaskHoverProvider(hd)),
+      vscode.languages.registerCodeActionsProvider(selector, new FillMaskCodeActions(hd), { providedCodeActionKinds: FillMaskCodeActions.kinds }),
+    ];
+  };
+  registerProviders();
+  context.subscriptions.push({ dispose: () => providers.forEach((d) => d.dispose()) });
+  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration('bertLab.hover.languages')) registerProviders();
+    if (e.affectsConfiguration('bertLab')) { runs.refresh(); datasets.refresh(); }
+  }));
+  // Runs appear and change on disk (also from the CLI): refresh the tree when files change.
+  const watcher = vscode.workspace.createFileSystemWatcher(`**/${settings.runsFolder}/**/{run_log.jsonl,trainer_state.json}`);
+  let pending: NodeJS.Timeout | null = null;
+  const soon = () => { if (!pending) pending = setTimeout(() => { pending = null; runs.refresh(); }, 1000); };
+  context.subscriptions.push(watcher, watcher.onDidChange(soon), watcher.onDidCreate(soon), watcher.onDidDelete(soon));
+  void vscode.commands.executeCommand('setContext', 'bertLab.trusted', vscode.workspace.isTrusted);
+  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void vscode.commands.executeCommand('setContext', 'bertLab.trusted', true)));
 }
 
 export function deactivate(): void {}

@@ -40,6 +40,8 @@ export interface TrainerOptions {
   log?: (line: string) => void;
   /** Stop (with a checkpoint) once this many optimizer steps are done — as if interrupted. */
   stopAtStep?: number;
+  /** The configuration file, recorded in the run log so a UI can resume the run. */
+  configFile?: string;
 }
 
 export interface TrainResult {
@@ -296,7 +298,7 @@ export class Trainer {
     const metric = cfg.metric_for_best_model ?? (evalEvery ? 'eval_loss' : undefined);
     const greater = cfg.greater_is_better ?? (metric ? !/(loss|perplexity|mse|mae)$/.test(metric) : false);
     const started = Date.now();
-    this.emit({ type: 'start', time: started, run_name: cfg.run_name, output_dir: this.outputDir, max_steps: total, num_train_epochs: cfg.num_train_epochs, device: cfg.device, resumed_from: this.resumedFrom });
+    this.emit({ type: 'start', time: started, run_name: cfg.run_name, output_dir: this.outputDir, max_steps: total, num_train_epochs: cfg.num_train_epochs, device: cfg.device, resumed_from: this.resumedFrom, ...(this.opts.configFile ? { config_file: this.opts.configFile } : {}) });
     let reason: TrainResult['reason'] = 'completed';
     let lastEval: Record<string, number> | null = null;
     // Running log and early-stopping counters live in this.loop so that checkpoints carry them.

@@ -1,0 +1,251 @@
+/**
+ * The commands of the palette (category "BERT Lab"), as data: id → handler. Each handler is thin:
+ * it asks what it needs through quick picks and hands the work to the training manager, the
+ * inference worker or the bundled CLI.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import * as vscode from 'vscode';
+import type { InferenceWorker } from '../engine/infer/infer-client.js';
+import { findMasks } from '../engine/workspace/mask-context.js';
+import { findRuns, scanRun } from '../engine/workspace/runs.js';
+import { lossCurveSvg } from '../engine/workspace/curves-svg.js';
+import { parseRunLog } from '../engine/train/state.js';
+import { CheckpointItem, DatasetItem, DatasetsProvider, RunItem, RunsProvider } from './trees.js';
+import { TrainingManager } from './training.js';
+import { requireTrust, settings, workspaceRoot } from './settings.js';
+
+export interface CommandDeps {
+  extensionPath: string;
+  state: vscode.Memento;
+  training: TrainingManager;
+  infer: () => InferenceWorker;
+  datasets: DatasetsProvider;
+  runs: RunsProvider;
+  output: vscode.OutputChannel;
+}
+
+export const ACTIVE_KEY = 'bertLab.activeCheckpoint';
+
+function runsRoot(): string | undefined {
+  const root = workspaceRoot();
+  return root ? join(root, settings.runsFolder) : undefined;
+}
+
+/** Every checkpoint under the runs folder, for quick picks. */
+function allCheckpoints(): { label: string; description: string; path: string }[] {
+  const base = runsRoot();
+  if (!base || !existsSync(base)) return [];
+  return findRuns(base).flatMap((d) => {
+    const r = scanRun(d);
+    const items = r.checkpoints.map((c) => ({ label: `${r.name} · step ${c.step}`, description: `${c.best ? '★ ' : ''}${Object.entries(c.metrics).slice(0, 2).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ')}`, path: c.path }));
+    if (existsSync(join(d, 'model.safetensors'))) items.push({ label: `${r.name} · final`, description: r.status, path: d });
+    return items;
+  });
+}
+
+async function pickCheckpoint(placeHolder: string): Promise<string | undefined> {
+  const items = allCheckpoints();
+  const browse = { label: '$(folder) Choose a folder…', description: 'a Hugging Face or BERT Lab checkpoint folder', path: '' };
+  const pick = await vscode.window.showQuickPick([...items, browse], { placeHolder });
+  if (!pick) return undefined;
+  if (pick.path) return pick.path;
+  const uri = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use checkpoint' });
+  return uri?.[0]?.fsPath;
+}
+
+/** A path from a tree item or message, resolved and required to lie inside the runs folder (no `..` or symlink escapes). */
+function insideRuns(p: string): string {
+  const base = runsRoot();
+  if (!base) throw new Error('open a workspace folder first');
+  const real = realpathSync(resolve(p)), root = realpathSync(base);
+  const rel = relative(root, real);
+  if (rel === '' || rel.startsWith('..') || rel.split(sep).includes('..') || resolve(root, rel) !== real) throw new Error(`${p} is not inside the runs folder ${root}`);
+  return real;
+}
+
+function cli(extensionPath: string, args: string[], output: vscode.OutputChannel): Promise<string> {
+  return new Promise((res, rej) => {
+    execFile(process.execPath, [join(extensionPath, 'dist', 'cli.js'), ...args], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, maxBuffer: 64 * 2 ** 20 }, (err, stdout, stderr) => {
+      if (stderr) output.append(stderr);
+      if (err) rej(new Error(stderr.trim().split('\n').pop() || err.message)); else res(stdout);
+    });
+  });
+}
+
+async function newTrainingConfig(deps: CommandDeps, preset?: 'mlm' | 'classification'): Promise<string | undefined> {
+  const root = workspaceRoot();
+  if (!root) { void vscode.window.showWarningMessage('BERT Lab: open a folder first; configurations and runs live in the workspace.'); return undefined; }
+  const task = preset ?? (await vscode.window.showQuickPick([{ label: 'mlm', description: 'Pretrain with masked-language modelling' }, { label: 'classification', description: 'Fine-tune a classifier on labelled text' }], { placeHolder: 'What to train' }))?.label as 'mlm' | 'classification' | undefined;
+  if (!task) return undefined;
+  const files = await vscode.workspace.findFiles(`{${settings.datasetGlobs.join(',')}}`, `**/{node_modules,${settings.runsFolder}}/**`, 200);
+  const file = await vscode.window.showQuickPick(files.map((f) => ({ label: vscode.workspace.asRelativePath(f), path: f.fsPath })), { placeHolder: task === 'mlm' ? 'Training text (one example per line)' : 'Labelled data (JSONL/CSV/TSV with text and label)' });
+  if (!file) return undefined;
+  const base = await vscode.window.showQuickPick([{ label: 'From scratch', description: 'a new small BERT and a vocabulary trained on this text', path: '' }, ...allCheckpoints()], { placeHolder: 'Start from' });
+  if (!base) return undefined;
+  const name = await vscode.window.showInputBox({ prompt: 'Run name', value: `${task}-${basename(file.path).replace(/\.[^.]+$/, '')}`, validateInput: (v) => (/^[\w.-]+$/.test(v) ? undefined : 'letters, digits, ".", "_" and "-"') });
+  if (!name) return undefined;
+  const rel = (p: string) => relative(root, p).split(sep).join('/');
+  const cfg: Record<string, unknown> = {
+    $schema: `${vscode.Uri.file(join(deps.extensionPath, 'schemas', 'training-config.schema.json'))}`,
+    output_dir: `${settings.runsFolder}/${name}`, task, train_file: rel(file.path),
+    ...(base.path ? { model_name_or_path: rel(base.path) } : { train_tokenizer: { vocab_size: 8000 }, model_config: { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, max_position_embeddings: 128 } }),
+    max_seq_length: 128, learning_rate: task === 'mlm' ? 5e-4 : 5e-5 * (base.path ? 1 : 10), warmup_ratio: 0.06, weight_decay: 0.01,
+    num_train_epochs: task === 'mlm' ? 1 : 3, per_device_train_batch_size: 32, logging_steps: 20, eval_strategy: 'steps', eval_steps: 200, save_steps: 200, save_total_limit: 3,
+    ...(task === 'classification' ? { metric_for_best_model: 'eval_f1' } : {}), device: settings.device,
+  };
+  const out = join(root, `${name}.bertlab.json`);
+  if (existsSync(out) && (await vscode.window.showWarningMessage(`${basename(out)} exists. Replace it?`, { modal: true }, 'Replace')) !== 'Replace') return undefined;
+  writeFileSync(out, JSON.stringify(cfg, null, 2) + '\n');
+  await vscode.window.showTextDocument(vscode.Uri.file(out));
+  return out;
+}
+
+async function pickConfig(deps: CommandDeps, task: 'mlm' | 'classification'): Promise<string | undefined> {
+  const configs = await vscode.workspace.findFiles('**/*.bertlab.{json,yaml,yml}', '**/node_modules/**', 100);
+  const items = configs.map((c) => ({ label: vscode.workspace.asRelativePath(c), path: c.fsPath }));
+  const pick = await vscode.window.showQuickPick([...items, { label: '$(add) New Training Config…', path: '' }], { placeHolder: `Configuration to ${task === 'mlm' ? 'pretrain' : 'fine-tune'} with` });
+  if (!pick) return undefined;
+  return pick.path || newTrainingConfig(deps, task);
+}
+
+export function commandTable(deps: CommandDeps): Record<string, (...args: unknown[]) => unknown> {
+  const active = () => deps.state.get<string>(ACTIVE_KEY);
+  const setActive = async (p: string) => { await deps.state.update(ACTIVE_KEY, p); deps.runs.refresh(); void vscode.window.showInformationMessage(`BERT Lab: active checkpoint ${p}`); };
+  const train = async (task: 'mlm' | 'classification', arg?: unknown) => {
+    if (!requireTrust('training')) return;
+    const file = arg instanceof vscode.Uri ? arg.fsPath : await pickConfig(deps, task);
+    if (file) await deps.training.start(file);
+  };
+  return {
+    'bertLab.showEngineInfo': () => vscode.window.showInformationMessage(`BERT Lab: device "${settings.device}", ${settings.threads || 'automatic'} threads; training runs in a child process, inference in a worker thread.`),
+    'bertLab.newTrainingConfig': () => newTrainingConfig(deps),
+    'bertLab.pretrain': (a?: unknown) => train('mlm', a),
+    'bertLab.fineTune': (a?: unknown) => train('classification', a),
+    'bertLab.stopTraining': () => deps.training.stop(),
+    'bertLab.resumeTraining': async (item?: unknown) => {
+      if (!requireTrust('training')) return;
+      const dir = item instanceof RunItem ? item.run.outputDir : (await vscode.window.showQuickPick(findRuns(runsRoot() ?? '').map((d) => ({ label: basename(d), path: d })), { placeHolder: 'Run to resume' }))?.path;
+      if (!dir) return;
+      const log = join(dir, 'run_log.jsonl');
+      const start = existsSync(log) ? parseRunLog(readFileSync(log, 'utf8'), log).records.find((r) => r.type === 'start') : undefined;
+      const cfg = start && start.type === 'start' ? start.config_file : undefined;
+      if (!cfg || !existsSync(cfg)) { void vscode.window.showErrorMessage(`BERT Lab: the configuration of ${basename(dir)} is not known (${cfg ?? 'no start record'}); start it with Pretrain or Fine-tune and "resume_from_checkpoint": true`); return; }
+      await deps.training.start(cfg, { resume: true });
+    },
+    'bertLab.setActiveCheckpoint': async (item?: unknown) => {
+      if (!requireTrust('loading checkpoints')) return;
+      const p = item instanceof CheckpointItem ? item.checkpoint.path : await pickCheckpoint('Checkpoint for hovers and predictions');
+      if (p) await setActive(p);
+    },
+    'bertLab.evaluateCheckpoint': async (item?: unknown) => {
+      if (!requireTrust('loading checkpoints')) return;
+      const ckpt = item instanceof CheckpointItem ? item.checkpoint.path : await pickCheckpoint('Checkpoint to evaluate');
+      if (!ckpt) return;
+      const files = await vscode.workspace.findFiles(`{${settings.datasetGlobs.join(',')}}`, `**/{node_modules,${settings.runsFolder}}/**`, 200);
+      const data = await vscode.window.showQuickPick(files.map((f) => ({ label: vscode.workspace.asRelativePath(f), path: f.fsPath })), { placeHolder: 'Evaluation data' });
+      if (!data) return;
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `BERT Lab: evaluating ${basename(ckpt)}` }, async () => {
+        try {
+          const m = JSON.parse(await cli(deps.extensionPath, ['eval', ckpt, '--data', data.path], deps.output)) as Record<string, number>;
+          deps.output.appendLine(`eval ${ckpt} on ${data.path}: ${JSON.stringify(m)}`);
+          void vscode.window.showInformationMessage(`BERT Lab: ${Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
+        } catch (e) { void vscode.window.showErrorMessage(`BERT Lab: ${(e as Error).message}`); }
+      });
+    },
+    'bertLab.predictMasks': async () => {
+      const ed = vscode.window.activeTextEditor;
+      if (!ed) return;
+      if (!requireTrust('loading checkpoints')) return;
+      const folder = active() ?? (await pickCheckpoint('Checkpoint to predict with'));
+      if (!folder) return;
+      const sel = ed.selection.isEmpty ? new vscode.Range(ed.document.lineAt(ed.selection.active.line).range.start, ed.document.lineAt(ed.selection.active.line).range.end) : ed.selection;
+      const text = ed.document.getText(sel), base = ed.document.offsetAt(sel.start);
+      const masks = findMasks(text);
+      if (!masks.length) { void vscode.window.showInformationMessage('BERT Lab: no [MASK] in the selection.'); return; }
+      try {
+        const r = await deps.infer().fillMask(folder, text, settings.hoverTopK);
+        for (const m of [...r.masks].reverse()) {
+          const pick = await vscode.window.showQuickPick(m.predictions.map((p) => ({ label: p.token, description: `${(100 * p.score).toFixed(1)}%`, detail: p.sequence })), { placeHolder: `Fill the [MASK] at ${m.offset[0]}` });
+          if (!pick) continue;
+          await ed.edit((e) => e.replace(new vscode.Range(ed.document.positionAt(base + m.offset[0]), ed.document.positionAt(base + m.offset[1])), pick.label));
+        }
+      } catch (e) { void vscode.window.showErrorMessage(`BERT Lab: ${(e as Error).message}`); }
+    },
+    'bertLab.replaceMask': async (uri: unknown, start: unknown, end: unknown, token: unknown) => {
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(String(uri)));
+      const range = new vscode.Range(doc.positionAt(Number(start)), doc.positionAt(Number(end)));
+      if (doc.getText(range) !== '[MASK]') { void vscode.window.showWarningMessage('BERT Lab: the text changed; hover the mask again.'); return; }
+      const edit = new vscode.WorkspaceEdit();
+      edit.replace(doc.uri, range, String(token));
+      await vscode.workspace.applyEdit(edit);
+    },
+    'bertLab.showAttention': async () => {
+      const ed = vscode.window.activeTextEditor;
+      if (!requireTrust('loading checkpoints')) return;
+      const folder = active() ?? (await pickCheckpoint('Checkpoint whose attention to show'));
+      const text = ed ? ed.document.getText(ed.selection.isEmpty ? ed.document.lineAt(ed.selection.active.line).range : ed.selection) : undefined;
+      if (!folder || !text) return;
+      try {
+        const a = await deps.infer().attention(folder, text);
+        const T = a.tokens.length;
+        const lines = [`# Attention of ${basename(folder)}`, '', `Text: ${text}`, '', 'For each layer and head: the key each token attends to most (weight).', ''];
+        a.layers.forEach((probs, l) => {
+          for (let h = 0; h < a.heads; h++) {
+            const row = a.tokens.map((q, i) => {
+              let best = 0;
+              for (let j = 1; j < T; j++) if (probs[(h * T + i) * T + j]! > probs[(h * T + i) * T + best]!) best = j;
+              return `${q}→${a.tokens[best]} (${probs[(h * T + i) * T + best]!.toFixed(2)})`;
+            });
+            lines.push(`- layer ${l} head ${h}: ${row.join(', ')}`);
+          }
+        });
+        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content: lines.join('\n'), language: 'markdown' }));
+      } catch (e) { void vscode.window.showErrorMessage(`BERT Lab: ${(e as Error).message}`); }
+    },
+    'bertLab.showTrainingCurves': async (item?: unknown) => {
+      const dir = item instanceof RunItem ? item.run.outputDir : (await vscode.window.showQuickPick(findRuns(runsRoot() ?? '').map((d) => ({ label: basename(d), path: d })), { placeHolder: 'Run' }))?.path;
+      if (!dir) return;
+      const log = join(dir, 'run_log.jsonl');
+      if (!existsSync(log)) { void vscode.window.showWarningMessage(`BERT Lab: ${basename(dir)} has no run_log.jsonl yet.`); return; }
+      const svgDir = join(dir, '.bertlab');
+      mkdirSync(svgDir, { recursive: true });
+      const file = join(svgDir, 'loss.svg');
+      writeFileSync(file, lossCurveSvg(basename(dir), parseRunLog(readFileSync(log, 'utf8'), log).records));
+      await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
+    },
+    'bertLab.export': async (item?: unknown) => {
+      if (!requireTrust('loading checkpoints')) return;
+      const ckpt = item instanceof CheckpointItem ? item.checkpoint.path : await pickCheckpoint('Checkpoint to export');
+      if (!ckpt) return;
+      const kind = await vscode.window.showQuickPick([{ label: 'ONNX + int8 (transformers.js folder)', id: 'onnx' }, { label: 'ONNX fp32 only', id: 'fp32' }], { placeHolder: 'Export as' });
+      if (!kind) return;
+      const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(`${ckpt}-onnx`), saveLabel: 'Export here' });
+      if (!target) return;
+      try {
+        await cli(deps.extensionPath, ['export', ckpt, target.fsPath, ...(kind.id === 'fp32' ? ['--no-int8'] : [])], deps.output);
+        void vscode.window.showInformationMessage(`BERT Lab: exported to ${target.fsPath}`);
+      } catch (e) { void vscode.window.showErrorMessage(`BERT Lab: ${(e as Error).message}`); }
+    },
+    'bertLab.selectDevice': async () => {
+      const pick = await vscode.window.showQuickPick(['auto', 'cpu', 'cuda', 'webgpu'].map((d) => ({ label: d, description: d === settings.device ? 'current' : '' })), { placeHolder: 'Execution provider for training and inference' });
+      if (pick) await vscode.workspace.getConfiguration('bertLab').update('device', pick.label, vscode.ConfigurationTarget.Workspace);
+    },
+    'bertLab.refreshRuns': () => { deps.runs.refresh(); deps.datasets.refresh(); },
+    'bertLab.scanDataset': async (item?: unknown) => {
+      if (!(item instanceof DatasetItem)) return;
+      try { await deps.datasets.scan(item.uri); } catch (e) { void vscode.window.showErrorMessage(`BERT Lab: ${(e as Error).message}`); }
+    },
+    'bertLab.delete': async (item?: unknown) => {
+      const p = item instanceof CheckpointItem ? item.checkpoint.path : item instanceof RunItem ? item.run.outputDir : undefined;
+      if (!p) return;
+      if (deps.training.active && resolve(deps.training.active.outputDir) === resolve(item instanceof CheckpointItem ? item.run.outputDir : p)) { void vscode.window.showWarningMessage('BERT Lab: this run is training; stop it first.'); return; }
+      let real: string;
+      try { real = insideRuns(p); } catch (e) { void vscode.window.showErrorMessage(`BERT Lab: refusing to delete: ${(e as Error).message}`); return; }
+      if ((await vscode.window.showWarningMessage(`Delete ${real}? This cannot be undone.`, { modal: true }, 'Delete')) !== 'Delete') return;
+      rmSync(real, { recursive: true, force: true });
+      deps.runs.refresh();
+    },
+  };
+}
