@@ -115,7 +115,7 @@ export function commandTable(deps: CommandDeps): Record<string, (...args: unknow
   const setActive = async (p: string) => { await deps.state.update(ACTIVE_KEY, p); deps.runs.refresh(); void vscode.window.showInformationMessage(`BERT Lab: active checkpoint ${p}`); };
   const train = async (task: 'mlm' | 'classification', arg?: unknown) => {
     if (!requireTrust('training')) return;
-    const file = arg instanceof vscode.Uri ? arg.fsPath : await pickConfig(deps, task);
+    const file = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' ? arg : await pickConfig(deps, task);
     if (file) await deps.training.start(file);
   };
   return {
@@ -136,7 +136,7 @@ export function commandTable(deps: CommandDeps): Record<string, (...args: unknow
     },
     'bertLab.setActiveCheckpoint': async (item?: unknown) => {
       if (!requireTrust('loading checkpoints')) return;
-      const p = item instanceof CheckpointItem ? item.checkpoint.path : await pickCheckpoint('Checkpoint for hovers and predictions');
+      const p = item instanceof CheckpointItem ? item.checkpoint.path : typeof item === 'string' ? item : await pickCheckpoint('Checkpoint for hovers and predictions');
       if (p) await setActive(p);
     },
     'bertLab.evaluateCheckpoint': async (item?: unknown) => {

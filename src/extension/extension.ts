@@ -12,7 +12,10 @@ import { TrainingManager } from './training.js';
 import { DatasetsProvider, RunsProvider } from './trees.js';
 import { join } from 'node:path';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What activate returns: the views' providers and the training manager (for tests and other extensions). */
+export interface BertLabApi { runs: RunsProvider; datasets: DatasetsProvider; training: TrainingManager }
+
+export function activate(context: vscode.ExtensionContext): BertLabApi {
   const output = vscode.window.createOutputChannel('BERT Lab');
   const training = new TrainingManager(context.extensionPath, output);
   let worker: InferenceWorker | null = null;
@@ -55,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(watcher, watcher.onDidChange(soon), watcher.onDidCreate(soon), watcher.onDidDelete(soon));
   void vscode.commands.executeCommand('setContext', 'bertLab.trusted', vscode.workspace.isTrusted);
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void vscode.commands.executeCommand('setContext', 'bertLab.trusted', true)));
+  return { runs, datasets, training };
 }
 
 export function deactivate(): void {}
