@@ -112,7 +112,10 @@ async function pickConfig(deps: CommandDeps, task: 'mlm' | 'classification'): Pr
 
 export function commandTable(deps: CommandDeps): Record<string, (...args: unknown[]) => unknown> {
   const active = () => deps.state.get<string>(ACTIVE_KEY);
-  const setActive = async (p: string) => { await deps.state.update(ACTIVE_KEY, p); deps.runs.refresh(); void vscode.window.showInformationMessage(`BERT Lab: active checkpoint ${p}`); };
+  const setActive = async (p: string) => {
+    const missing = ['config.json', 'model.safetensors'].filter((f) => !existsSync(join(p, f)));
+    if (missing.length) { void vscode.window.showErrorMessage(`BERT Lab: ${p} is not a checkpoint folder: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing.`); return; }
+    await deps.state.update(ACTIVE_KEY, p); deps.runs.refresh(); void vscode.window.showInformationMessage(`BERT Lab: active checkpoint ${p}`); };
   const train = async (task: 'mlm' | 'classification', arg?: unknown) => {
     if (!requireTrust('training')) return;
     const file = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' ? arg : await pickConfig(deps, task);

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { InferenceWorker } from '../engine/infer/infer-client.js';
 import { ACTIVE_KEY, commandTable } from './commands.js';
 import { FillMaskCodeActions, MaskHoverProvider } from './hover.js';
+import { registerConfigDiagnostics } from './diagnostics.js';
 import { settings } from './settings.js';
 import { TrainingManager } from './training.js';
 import { DatasetsProvider, RunsProvider } from './trees.js';
@@ -31,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): BertLabApi {
     training.onDidChange(() => runs.refresh()),
     { dispose: () => { void worker?.dispose(); } },
   );
+  registerConfigDiagnostics(context);
   const deps = { extensionPath: context.extensionPath, state: context.workspaceState, training, infer, datasets, runs, output };
   for (const [id, fn] of Object.entries(commandTable(deps))) context.subscriptions.push(vscode.commands.registerCommand(id, fn));
 

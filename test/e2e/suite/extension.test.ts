@@ -4,7 +4,7 @@
  * (Run by scripts/e2e/run.mjs; the workspace is a fresh temporary folder.)
  */
 import * as assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
@@ -74,4 +74,30 @@ export async function hoverOnAMaskShowsPredictions(): Promise<void> {
   console.log(`# hover with predictions (warm, 10 hovers): median ${times[5]!.toFixed(1)} ms, max ${times[9]!.toFixed(1)} ms`);
   const none = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(0, 2));
   assert.ok(!none.some((h) => h.contents.some((c) => typeof c !== 'string' && 'value' in c && /BERT Lab/.test(c.value))), 'no hover away from a mask');
+}
+
+export async function configErrorsAreDiagnosticsInTheFile(): Promise<void> {
+  await api();
+  const file = join(root(), 'broken.bertlab.json');
+  writeFileSync(file, '{\n  "output_dir": "runs/broken",\n  "task": "mlm",\n  "train_file": "speeches.txt",\n  "learning_rte": 0.001,\n  "max_steps": -3\n}\n');
+  const doc = await vscode.workspace.openTextDocument(file);
+  await vscode.window.showTextDocument(doc);
+  let diags: vscode.Diagnostic[] = [];
+  for (let i = 0; i < 50 && diags.length === 0; i++) { await new Promise((r) => setTimeout(r, 100)); diags = vscode.languages.getDiagnostics(doc.uri); }
+  const typo = diags.find((d) => /learning_rte/.test(d.message));
+  assert.ok(typo, diags.map((d) => d.message).join('\n'));
+  assert.equal(typo.range.start.line, 4);
+  assert.match(typo.message, /learning_rate/);
+  assert.equal(typo.source, 'BERT Lab');
+}
+
+export async function aFolderThatIsNotACheckpointIsRefused(): Promise<void> {
+  await api();
+  const bad = join(root(), 'not-a-checkpoint');
+  mkdirSync(bad, { recursive: true });
+  await vscode.commands.executeCommand('bertLab.setActiveCheckpoint', bad);
+  const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'a [MASK] b' });
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(0, 4));
+  const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
+  assert.doesNotMatch(text, /not-a-checkpoint/, 'the bad folder did not become the active checkpoint');
 }
