@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { RunLogTail } from '../engine/workspace/runs.js';
 import { parseTrainingConfig } from '../engine/train/config.js';
 import { readFileSync } from 'node:fs';
+import { settings } from './settings.js';
 
 export interface ActiveRun { configFile: string; outputDir: string; child: ChildProcess; started: number }
 
@@ -39,7 +40,10 @@ export class TrainingManager implements vscode.Disposable {
       return;
     }
     const cli = join(this.extensionPath, 'dist', 'cli.js');
-    const child = fork(cli, ['train', configFile, ...(opts.resume ? ['--resume'] : [])], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], cwd: join(configFile, '..') });
+    // The bertLab.device / bertLab.threads settings apply unless the configuration names them.
+    const text = readFileSync(configFile, 'utf8');
+    const overrides = [...(/["']?device["']?\s*:/.test(text) ? [] : ['--device', settings.device]), ...(/["']?threads["']?\s*:/.test(text) || !settings.threads ? [] : ['--threads', String(settings.threads)])];
+    const child = fork(cli, ['train', configFile, ...(opts.resume ? ['--resume'] : []), ...overrides], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], cwd: join(configFile, '..') });
     const run: ActiveRun = { configFile, outputDir, child, started: Date.now() };
     this.run = run;
     void vscode.commands.executeCommand('setContext', 'bertLab.training', true);
