@@ -27,7 +27,10 @@ if (!named.length) {
     ['in the extension host (untrusted workspace)', ['scripts/e2e/run.mjs', '--trust', 'out/test/e2e/index.js'], { E2E_GREP: '^untrusted:' }],
     ['through the UI, with screenshots', ['test/e2e/ui-screenshots.mjs'], {}],
   ];
-  const setup = run('bash', ['scripts/e2e/setup.sh']);
+  // setup.sh installs code-server with its own Node 24: hide npm's variables of this (Node 20)
+  // npm run, or code-server's install scripts find Node 20 through them.
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE' && k !== 'INIT_CWD'));
+  const setup = run('bash', ['scripts/e2e/setup.sh'], { env: clean });
   if (setup.status !== 0) { console.log('not ok - end-to-end setup failed (scripts/e2e/setup.sh)'); counts.failed++; }
   else {
     for (const [what, args, env] of e2e) {

@@ -93,6 +93,9 @@ else
   # run on it; nodedir points node-gyp at Node 24's own headers (no download).
   (
     cd "$CS_DIR"
+    # Called from an npm script, the outer npm's variables (npm_config_user_agent says "node/v20")
+    # would reach code-server's postinstall, which checks the Node version through them.
+    for v in $(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
     export PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR"
     [ "$(node --version)" = "v$NODE_VERSION" ] || die "Node 24 is not first on PATH"
     # --strict-allow-scripts=false: code-server's postinstall (it installs VS Code's own modules)
