@@ -167,6 +167,14 @@ describe('command line', () => {
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /nowhere: config\.json is missing/);
   });
+  it('a training file that does not exist is named in the error, and nothing is left half-made', () => {
+    const cfgFile = join(dir, 'nodata.json');
+    writeFileSync(cfgFile, JSON.stringify({ output_dir: 'nodata-out', task: 'mlm', train_file: 'missing.txt', train_tokenizer: { vocab_size: 100 }, model_config: TINY, max_seq_length: 32, max_steps: 2, device: 'cpu' }));
+    const r = spawnSync(process.execPath, [cli, 'train', cfgFile], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^bert-lab train: .*missing\.txt/m);
+    assert.ok(!existsSync(join(dir, 'nodata-out', 'checkpoint-1')));
+  });
   it('a configuration error names the file, line and field, and exits 1', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{\n  "output_dir": "x",\n  "task": "mlm",\n  "train_file": "sotu.txt",\n  "learning_rte": 0.001\n}\n');

@@ -48,7 +48,14 @@ export class TrainingManager implements vscode.Disposable {
     this.run = run;
     void vscode.commands.executeCommand('setContext', 'bertLab.training', true);
     this.output.appendLine(`— training ${configFile}${opts.resume ? ' (resume)' : ''} → ${outputDir}`);
-    child.stderr?.on('data', (d) => { for (const line of String(d).split(/\r|\n/)) if (line.trim() && !line.startsWith('step ')) this.output.appendLine(line); });
+    let lastError = '';
+    child.stderr?.on('data', (d) => {
+      for (const line of String(d).split(/\r|\n/)) {
+        if (!line.trim() || line.startsWith('step ')) continue;
+        this.output.appendLine(line);
+        if (line.startsWith('bert-lab ')) lastError = line.replace(/^bert-lab train: /, '');
+      }
+    });
     const tail = new RunLogTail(join(outputDir, 'run_log.jsonl'));
     this.changed.fire();
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `BERT Lab: training ${outputDir.split(/[\\/]/).pop()}`, cancellable: true }, async (progress, token) => {
@@ -82,7 +89,7 @@ export class TrainingManager implements vscode.Disposable {
       this.maxSteps = null;
       this.changed.fire();
       if (code === 0) void vscode.window.showInformationMessage(`BERT Lab: training of ${outputDir.split(/[\\/]/).pop()} ended (see the BERT Lab output for details).`);
-      else void vscode.window.showErrorMessage(`BERT Lab: training failed (exit ${code}); the output channel has the reason.`, 'Show Output').then((a) => { if (a) this.output.show(); });
+      else void vscode.window.showErrorMessage(`BERT Lab: training failed: ${lastError || `exit code ${code}`}`, 'Show Output').then((a) => { if (a) this.output.show(); });
     });
   }
   private maxSteps: number | null = null;
