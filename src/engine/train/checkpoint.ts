@@ -9,9 +9,9 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Weights, saveCheckpoint, CheckpointError } from '../checkpoint/bert-folder.js';
-import { readSafetensors } from '../checkpoint/safetensors.js';
-import { encodeSafetensors } from '../checkpoint/safetensors.js';
+import { encodeSafetensors, readSafetensors } from '../checkpoint/safetensors.js';
 import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from '../models/bert/heads.js';
+import { TrainerState, serializeTrainerState } from './state.js';
 
 export interface ResumeState {
   /** Optimizer steps done. */
@@ -34,7 +34,7 @@ export function listCheckpoints(outputDir: string): { step: number; path: string
 }
 
 export function saveTrainingCheckpoint(outputDir: string, model: BertForMaskedLM | BertForSequenceClassification | BertMultiTask,
-  weights: Weights, resume: ResumeState, files: { trainerState: object; trainingArgs: object; tokenizerFrom?: string }): string {
+  weights: Weights, resume: ResumeState, files: { trainerState: TrainerState; trainingArgs: object; tokenizerFrom?: string }): string {
   const folder = join(outputDir, checkpointName(resume.step));
   const moments: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const p of model.ps.specs) {
@@ -47,7 +47,7 @@ export function saveTrainingCheckpoint(outputDir: string, model: BertForMaskedLM
     ...(files.tokenizerFrom ? { tokenizerFrom: files.tokenizerFrom } : {}),
     extraFiles: {
       'optimizer.safetensors': encodeSafetensors(moments, { step: String(resume.step), optimizer: 'AdamW' }),
-      'trainer_state.json': JSON.stringify(files.trainerState, null, 2) + '\n',
+      'trainer_state.json': serializeTrainerState(files.trainerState),
       'rng_state.json': JSON.stringify(resume.rng) + '\n',
       'training_args.json': JSON.stringify(files.trainingArgs, null, 2) + '\n',
     },

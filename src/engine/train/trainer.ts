@@ -5,7 +5,7 @@
  * and resumes bit-identically. It speaks through typed events and a JSONL run log; it never
  * touches a UI.
  */
-import { appendFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BertConfig, bertConfig } from '../models/bert/config.js';
 import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from '../models/bert/heads.js';
@@ -28,7 +28,7 @@ import { learningRate, scheduleOf, totalStepsOf } from './schedule.js';
 import { RunLogRecord, TrainerState, formatRunLogRecord, newTrainerState, readTrainerState, serializeTrainerState } from './state.js';
 import { ClassificationTask, MlmTask, TaskModel, TaskRuntime, TaskState } from './tasks.js';
 import { StreamingMlmTask } from './streaming.js';
-import { listCheckpoints, loadResumeState, rotateCheckpoints, saveTrainingCheckpoint } from './checkpoint.js';
+import { checkpointName, listCheckpoints, loadResumeState, rotateCheckpoints, saveTrainingCheckpoint } from './checkpoint.js';
 import { metricKey } from './metrics.js';
 
 export type TrainerEvent = RunLogRecord;
@@ -399,16 +399,14 @@ export class Trainer {
   }
 
   private save(step: number, metrics: Record<string, number>): void {
+    // HF names the best checkpoint when it saves one after an improved evaluation.
+    if (this.pendingBest) { this.hfState.best_model_checkpoint = join(this.outputDir, checkpointName(step)); this.pendingBest = false; }
     const folder = saveTrainingCheckpoint(this.outputDir, this.model, this.weights, {
       step, expAvg: this.trainState.expAvg, expAvgSq: this.trainState.expAvgSq,
       rng: { tasks: Object.fromEntries(this.tasks.map((t) => [t.name, t.state()])), loop: this.loop },
-    }, { trainerState: this.withBest(step), trainingArgs: this.cfg, tokenizerFrom: this.tokenizerDir });
-    if (this.pendingBest) { this.hfState.best_model_checkpoint = folder; this.pendingBest = false; writeFileSync(join(folder, 'trainer_state.json'), serializeTrainerState(this.hfState)); }
+    }, { trainerState: this.hfState, trainingArgs: this.cfg, tokenizerFrom: this.tokenizerDir });
     rotateCheckpoints(this.outputDir, this.cfg.save_total_limit, this.hfState.best_model_checkpoint);
     this.emit({ type: 'checkpoint', step, path: folder, metrics, time: Date.now() });
-  }
-  private withBest(step: number): TrainerState {
-    return { ...this.hfState, global_step: step, best_model_checkpoint: this.pendingBest ? join(this.outputDir, `checkpoint-${step}`) : this.hfState.best_model_checkpoint };
   }
 
   /** The final model in output_dir itself (the best one with load_best_model_at_end), as trainer.save_model() does. */
