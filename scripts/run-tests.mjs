@@ -1,7 +1,7 @@
 // npm test's runner: the unit suites (node:test, out/test/*.test.js), then the end-to-end suites
 // in a real VS Code (code-server + Chromium, installed by scripts/e2e/setup.sh): in the extension
 // host with a trusted and an untrusted workspace, and through the UI with screenshots kept in
-// .e2e/artifacts. Files named on the command line run alone (unit tests only).
+// .e2e/artifacts, and each webview panel's page alone in Chromium. Files named on the command line run alone (unit tests only).
 import { readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
@@ -26,6 +26,8 @@ if (!named.length) {
     ['in the extension host (trusted workspace)', ['scripts/e2e/run.mjs', 'out/test/e2e/index.js'], { E2E_GREP: '^(extension|smoke):' }],
     ['in the extension host (untrusted workspace)', ['scripts/e2e/run.mjs', '--trust', 'out/test/e2e/index.js'], { E2E_GREP: '^untrusted:' }],
     ['through the UI, with screenshots', ['test/e2e/ui-screenshots.mjs'], {}],
+    // Each panel's page alone in Chromium, fed host messages (test/pages/*.page.mjs).
+    ...readdirSync('test/pages').filter((f) => f.endsWith('.page.mjs')).sort().map((f) => [`page ${f}`, [`test/pages/${f}`], {}]),
   ];
   // setup.sh installs code-server with its own Node 24: hide npm's variables of this (Node 20)
   // npm run, or code-server's install scripts find Node 20 through them.
