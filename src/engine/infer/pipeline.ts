@@ -19,7 +19,11 @@ import { Weights, inferenceGraph } from './graphs.js';
 import { quantizeDynamicInt8 } from './quantize.js';
 
 export interface MaskPrediction { tokenId: number; token: string; score: number; sequence: string }
+/** One input token: its vocabulary string, UTF-16 [start, end) in the input, and whether the post-processor or padding added it ([CLS], [SEP], [PAD]; offsets [0, 0]). */
+export interface InputToken { text: string; start: number; end: number; special: boolean }
 export interface FillMaskResult {
+  /** The tokens the model saw (after truncation), so a caller can show and mask them. */
+  tokens: InputToken[];
   masks: { tokenIndex: number; offset: [number, number]; predictions: MaskPrediction[] }[];
   warnings: string[];
 }
@@ -101,14 +105,16 @@ export class BertPipeline {
     const maskToken = this.maskToken;
     const maskId = this.tokenizer.tokenToId(maskToken);
     const positions = enc.ids.flatMap((id, i) => (id === maskId ? [i] : []));
+    const tokens = enc.tokens.map((t, i): InputToken => ({ text: t, start: enc.offsets[i]![0], end: enc.offsets[i]![1], special: enc.specialTokensMask[i] === 1 }));
     const inText = (text.split(maskToken).length - 1);
     if (inText > positions.length) warnings.push(`${inText - positions.length} of ${inText} ${maskToken} tokens fell beyond max_position_embeddings (${this.cfg.max_position_embeddings}) and were not predicted`);
-    if (positions.length === 0) return { masks: [], warnings: inText ? warnings : [...warnings, `no ${maskToken} in the text`] };
+    if (positions.length === 0) return { tokens, masks: [], warnings: inText ? warnings : [...warnings, `no ${maskToken} in the text`] };
     const runner = await this.runner(`fill-mask@${topK}`, () => this.graphBytes('fill-mask', { topK }));
     const out = await runner.run({ ...this.feeds(enc), mask_positions: tensor('int64', [positions.length], positions) });
     const k = out['scores']!.dims[1]!;
     const scores = out['scores']!.data as Float32Array, ids = out['token_ids']!.data as BigInt64Array;
     return {
+      tokens,
       masks: positions.map((pos, m) => {
         const offset = enc.offsets[pos]!;
         return {
