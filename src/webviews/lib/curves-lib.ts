@@ -1,0 +1,150 @@
+/**
+ * The Training Curves page's pure logic (no DOM, tested in Node): x-axis modes, TensorBoard's
+ * debiased EMA smoothing, aligning several runs' series on one x axis (uPlot's data layout),
+ * which charts to draw, CSV export, placing checkpoints on the axis and hit-testing them.
+ */
+import type { CheckpointMarkMsg, CurveRowMsg } from '../../shared/messages/curves.js';
+
+export type XMode = 'step' | 'epoch' | 'time';
+export const X_LABEL: Record<XMode, string> = { step: 'Step', epoch: 'Epoch', time: 'Wall time (s)' };
+
+/** A row's position on the x axis; null when the run did not record it (HF runs have no times). */
+export const xOf = (r: CurveRowMsg, mode: XMode): number | null => (mode === 'step' ? r.step : mode === 'epoch' ? r.epoch : r.time);
+
+/**
+ * TensorBoard's smoothing (its scalar dashboard's `smooth`): an exponential moving average started
+ * at 0 and divided by 1 − w^n (n = finite points so far), so the first points are not pulled
+ * toward 0. A gap (null) stays a gap and does not advance the average.
+ */
+export function emaSmooth(ys: ArrayLike<number | null>, weight: number): (number | null)[] {
+  const out = new Array<number | null>(ys.length);
+  let last = 0, n = 0;
+  for (let i = 0; i < ys.length; i++) {
+    const y = ys[i];
+    if (y === null || y === undefined || !Number.isFinite(y)) { out[i] = null; continue; }
+    last = last * weight + (1 - weight) * y;
+    n++;
+    out[i] = weight === 0 ? y : last / (1 - weight ** n);
+  }
+  return out;
+}
+
+/** One metric of one run as (x, y) points in x order (a repeated x, e.g. after a resume, keeps the last value). */
+export function seriesOf(rows: readonly CurveRowMsg[], key: string, mode: XMode): { x: number[]; y: (number | null)[] } {
+  const pts: [number, number | null, number][] = [];
+  rows.forEach((r, i) => {
+    if (!(key in r.values)) return;
+    const x = xOf(r, mode);
+    if (x !== null) pts.push([x, r.values[key] ?? null, i]);
+  });
+  let sorted = true;
+  for (let i = 1; i < pts.length && sorted; i++) sorted = pts[i]![0] >= pts[i - 1]![0];
+  if (!sorted) pts.sort((a, b) => a[0] - b[0] || a[2] - b[2]);
+  const x: number[] = [], y: (number | null)[] = [];
+  for (const [px, py] of pts) {
+    if (x.length && x[x.length - 1] === px) y[y.length - 1] = py;
+    else { x.push(px); y.push(py); }
+  }
+  return { x, y };
+}
+
+/**
+ * Several series on one shared x axis: the sorted union of their x values, and each series' y at
+ * those x (null where it has no point). This is uPlot's AlignedData; lines span the gaps.
+ */
+export function alignSeries(series: readonly { x: readonly number[]; y: readonly (number | null)[] }[]): { x: Float64Array; ys: (number | null)[][] } {
+  let total = 0;
+  for (const s of series) total += s.x.length;
+  const all = new Float64Array(total);
+  let k = 0;
+  for (const s of series) for (const v of s.x) all[k++] = v;
+  all.sort();
+  let n = 0;
+  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[n - 1]) all[n++] = all[i]!;
+  const x = all.slice(0, n);
+  const ys = series.map((s) => {
+    const y = new Array<number | null>(n).fill(null);
+    let j = 0; // both sorted: one merge pass
+    for (let i = 0; i < s.x.length; i++) {
+      while (x[j]! < s.x[i]!) j++;
+      y[j] = s.y[i] ?? null;
+    }
+    return y;
+  });
+  return { x, ys };
+}
+
+/** On a log axis, values ≤ 0 cannot be drawn: they become gaps. */
+export const forLogScale = (ys: readonly (number | null)[]): (number | null)[] => ys.map((v) => (v !== null && v > 0 ? v : null));
+
+export interface ChartSpec { id: string; title: string; keys: string[] }
+const TITLES: Record<string, string> = { learning_rate: 'Learning rate', grad_norm: 'Gradient norm', tokens_per_second: 'Tokens / s' };
+/** A metric's name for people: eval_f1 → "eval f1". */
+export const metricLabel = (k: string): string => (k === 'loss' ? 'train loss' : k.replace(/_/g, ' '));
+
+/**
+ * The charts for a set of value names: Loss (train loss with eval_loss), one per other evaluation
+ * metric, then learning rate, gradient norm, tokens/s, then anything else in name order.
+ */
+export function chartSpecs(keys: Iterable<string>): ChartSpec[] {
+  const ks = new Set(keys);
+  const out: ChartSpec[] = [];
+  const loss = ['loss', 'eval_loss'].filter((k) => ks.has(k));
+  if (loss.length) out.push({ id: 'loss', title: 'Loss', keys: loss });
+  const rest = [...ks].filter((k) => k !== 'loss' && k !== 'eval_loss').sort();
+  for (const k of rest.filter((k) => k.startsWith('eval_'))) out.push({ id: k, title: metricLabel(k).replace(/^eval /, 'Eval '), keys: [k] });
+  for (const k of ['learning_rate', 'grad_norm', 'tokens_per_second']) if (ks.has(k)) out.push({ id: k, title: TITLES[k]!, keys: [k] });
+  for (const k of rest.filter((k) => !k.startsWith('eval_') && !(k in TITLES))) out.push({ id: k, title: metricLabel(k), keys: [k] });
+  return out;
+}
+
+/** A CSV field (RFC 4180: quoted when it holds a comma, quote or line break). */
+const csvField = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+/** A number as the shortest text that reads back the same; a gap is an empty field. */
+const csvNum = (v: number | null | undefined): string => (v === null || v === undefined ? '' : String(v));
+
+/** The runs' rows as one CSV table: run, step, epoch, time, then every value name (sorted), one line per logged row. */
+export function curvesCsv(runs: readonly { name: string; rows: readonly CurveRowMsg[] }[]): string {
+  const keys = [...new Set(runs.flatMap((r) => r.rows.flatMap((row) => Object.keys(row.values))))].sort();
+  const lines = [['run', 'step', 'epoch', 'time', ...keys].map(csvField).join(',')];
+  for (const run of runs) {
+    const name = csvField(run.name);
+    for (const r of run.rows) lines.push([name, String(r.step), csvNum(r.epoch), csvNum(r.time), ...keys.map((k) => csvNum(r.values[k]))].join(','));
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * Where a checkpoint saved at `step` sits on the x axis: by step, or the epoch/time of the last
+ * row logged at or before that step (rows sorted by step); null when nothing tells.
+ */
+export function checkpointX(rows: readonly CurveRowMsg[], step: number, mode: XMode): number | null {
+  if (mode === 'step') return step;
+  let lo = 0, hi = rows.length - 1, found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (rows[mid]!.step <= step) { found = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  for (let i = found; i >= 0; i--) { const x = xOf(rows[i]!, mode); if (x !== null) return x; }
+  return null;
+}
+
+export interface PlacedMark extends CheckpointMarkMsg { runId: string; x: number }
+/** The checkpoint mark nearest to pixel `px` within `tolerancePx`, or null. `toPx` maps x values to pixels. */
+export function hitCheckpoint(marks: readonly PlacedMark[], px: number, toPx: (x: number) => number, tolerancePx = 6): PlacedMark | null {
+  let best: PlacedMark | null = null, bestD = tolerancePx;
+  for (const m of marks) {
+    const d = Math.abs(toPx(m.x) - px);
+    if (d <= bestD) { best = m; bestD = d; }
+  }
+  return best;
+}
+
+/** A value for a tooltip or axis: 4 significant digits, exponent form for very small or large. */
+export function fmtValue(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '–';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e5 || a < 1e-3) return v.toExponential(2);
+  return String(Number(v.toPrecision(4)));
+}
