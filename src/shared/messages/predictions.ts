@@ -2,8 +2,9 @@
  * Predictions: the page sends text with [MASK]s and one or two checkpoints; the host answers
  * with each checkpoint's tokens (to click and mask) and top-k per mask.
  */
-import { arr, bool, int, num, obj, str } from '../validate.js';
+import { arr, bool, int, num, obj, opt, str } from '../validate.js';
 
+/** An input token: its vocabulary string, UTF-16 [start, end) in the text, and whether [CLS]/[SEP]/[PAD]. */
 export const tokenSpan = obj({ text: str(1000), start: int(0), end: int(0), special: bool });
 export const maskPrediction = obj({ token: str(1000), score: num });
 export const predictionColumn = obj({
@@ -11,7 +12,10 @@ export const predictionColumn = obj({
   tokens: arr(tokenSpan, 100_000),
   masks: arr(obj({ start: int(0), end: int(0), predictions: arr(maskPrediction, 1000) }), 10_000),
   warnings: arr(str(10_000), 1000),
+  /** Milliseconds the checkpoint took (the worker's round trip). */
   ms: num,
+  /** Why this checkpoint gave no predictions (e.g. it is a classifier, not a masked LM). */
+  error: opt(str(10_000)),
 });
 
 export const predictionsToHost = {
