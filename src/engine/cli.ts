@@ -16,7 +16,7 @@ import { readConfig } from './checkpoint/bert-folder.js';
 import { readExamples } from './data/readers.js';
 
 const USAGE = `usage:
-  bert-lab train <config.json|yaml> [--resume] [--device auto|cpu|cuda|webgpu] [--threads N]
+  bert-lab train <config.json|yaml> [--resume] [--device auto|cpu|cuda|webgpu] [--threads N] [--skip-memory-check]
                                                     train as the configuration says
   bert-lab eval <checkpoint> --data <file> [--batch-size N]
                                                     evaluate a checkpoint on a labelled (or text) file
@@ -59,13 +59,14 @@ class Progress {
 }
 
 async function train(args: string[]): Promise<number> {
-  const resume = bool(args, '--resume');
+  const resume = bool(args, '--resume'), skipMemoryCheck = bool(args, '--skip-memory-check');
   const device = flag(args, '--device'), threads = flag(args, '--threads');
   const file = args[0];
   if (!file) throw new Error(`train needs a configuration file\n${USAGE}`);
   if (!existsSync(file)) throw new Error(`${file}: no such configuration file`);
   const cfg = parseTrainingConfig(readFileSync(file, 'utf8'), resolve(file));
   if (resume) cfg.resume_from_checkpoint = true;
+  if (skipMemoryCheck) cfg.skip_memory_check = true;
   if (device) {
     if (!['auto', 'cpu', 'cuda', 'webgpu'].includes(device)) throw new Error(`--device is "${device}"; use auto, cpu, cuda or webgpu`);
     cfg.device = device as typeof cfg.device;

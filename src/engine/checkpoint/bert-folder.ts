@@ -3,14 +3,16 @@
  * Loading maps file keys to BERT Lab's parameter names (which are HF's) the way transformers'
  * from_pretrained does: an optional `bert.` prefix, old LayerNorm `gamma`/`beta` names, the tied
  * MLM decoder (present or absent), heads missing from the file initialized fresh (transfer).
- * Saving writes what save_pretrained writes, atomically (a temporary folder, then a rename).
+ * Saving writes what save_pretrained writes, atomically and durably (temporary files and folder,
+ * fsync, rename); leftovers of an interrupted save are cleaned up by cleanCheckpointLeftovers.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BertConfig, ConfigError, parseBertConfig } from '../models/bert/config.js';
 import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from '../models/bert/heads.js';
 import { ParamSet } from '../nn/module.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { readSafetensors, safetensorsChunks } from './safetensors.js';
+import { isStagedName, stageFile, syncFolder } from './durable.js';
 
 export type Weights = Record<string, Float32Array>;
 
@@ -115,8 +117,9 @@ const ARCHITECTURE = (m: BertForMaskedLM | BertForSequenceClassification | BertM
 
 /**
  * Writes config.json, model.safetensors (F32; the tied decoder omitted, as save_pretrained does)
- * and the tokenizer files copied from `tokenizerFrom` into the existing folder `dir`, each file
- * atomically (a temporary file, then a rename).
+ * and the tokenizer files copied from `tokenizerFrom` into the existing folder `dir`: every file
+ * is first written in full to a temporary sibling and flushed (fsync), then all are renamed into
+ * place and the folder flushed, so a crash leaves each file whole, old or new, never half.
  */
 export function writeModelFiles(dir: string, model: BertForMaskedLM | BertForSequenceClassification | BertMultiTask, weights: Weights,
   opts: { tokenizerFrom?: string; extraFiles?: Record<string, string | Uint8Array> } = {}): void {
@@ -127,33 +130,79 @@ export function writeModelFiles(dir: string, model: BertForMaskedLM | BertForSeq
     if (!w) throw new CheckpointError(`saving ${dir}: no value for parameter "${p.name}"`);
     tensors[p.name] = { shape: p.shape, data: w };
   }
-  writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
-  const files: Record<string, string | Uint8Array> = { 'config.json': JSON.stringify(config, null, 2) + '\n', ...opts.extraFiles };
+  const files: Record<string, string | Uint8Array | Uint8Array[]> = {
+    'model.safetensors': safetensorsChunks(tensors, { format: 'pt' }, join(dir, 'model.safetensors')),
+    'config.json': JSON.stringify(config, null, 2) + '\n', ...opts.extraFiles,
+  };
   if (opts.tokenizerFrom) for (const f of TOKENIZER_FILES) if (existsSync(join(opts.tokenizerFrom, f))) files[f] = readFileSync(join(opts.tokenizerFrom, f));
-  for (const [name, content] of Object.entries(files)) {
-    const tmp = join(dir, `.${name}.tmp-${process.pid}`);
-    writeFileSync(tmp, content);
-    renameSync(tmp, join(dir, name));
+  const staged: [string, string][] = [];
+  try {
+    for (const [name, content] of Object.entries(files)) staged.push([stageFile(join(dir, name), content), join(dir, name)]);
+    while (staged.length) { const [tmp, to] = staged[0]!; renameSync(tmp, to); staged.shift(); }
+  } finally {
+    for (const [tmp] of staged) rmSync(tmp, { force: true }); // after a failure: nothing half-written stays behind
   }
+  syncFolder(dir);
 }
 
-/** A whole checkpoint folder written atomically: a sibling temporary folder renamed over `folder`. */
+/** Sibling names of a checkpoint folder while it is written, replaced or deleted. */
+const LEFTOVER = /^\.(.+)\.(tmp|old|deleting)-\d+-\d+$/;
+const sibling = (folder: string, kind: 'tmp' | 'old' | 'deleting'): string => join(dirname(folder), `.${basename(folder)}.${kind}-${process.pid}-${Date.now()}`);
+
+/**
+ * A whole checkpoint folder written atomically: every file into a sibling temporary folder,
+ * flushed, the folder flushed, then one rename (two when a folder of that name exists: the old
+ * one is moved aside first and removed after). Until the rename, `folder` does not exist or is
+ * the old one; a crash leaves a `.<name>.tmp-…` folder that cleanCheckpointLeftovers removes.
+ */
 export function saveCheckpoint(folder: string, model: BertForMaskedLM | BertForSequenceClassification | BertMultiTask, weights: Weights,
   opts: { tokenizerFrom?: string; extraFiles?: Record<string, string | Uint8Array> } = {}): void {
-  const tmp = join(dirname(folder), `.${basename(folder)}.tmp-${process.pid}-${Date.now()}`);
+  const tmp = sibling(folder, 'tmp');
   mkdirSync(tmp, { recursive: true });
   try {
     writeModelFiles(tmp, model, weights, opts);
     if (existsSync(folder)) {
-      const old = `${tmp}.old`;
+      const old = sibling(folder, 'old');
       renameSync(folder, old);
       renameSync(tmp, folder);
+      syncFolder(dirname(folder));
       rmSync(old, { recursive: true, force: true });
     } else {
       renameSync(tmp, folder);
     }
+    syncFolder(dirname(folder));
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** Deletes a checkpoint folder crash-safely: renamed out of the way first, so no half-deleted folder keeps its name. */
+export function removeCheckpoint(folder: string): void {
+  if (!existsSync(folder)) return;
+  const doomed = sibling(folder, 'deleting');
+  renameSync(folder, doomed);
+  rmSync(doomed, { recursive: true, force: true });
+}
+
+/**
+ * After a crash: removes the temporary folders and files of interrupted writes in `dir`, and puts
+ * back a checkpoint that was moved aside for replacement when its replacement never arrived.
+ * Returns what it did, for the log.
+ */
+export function cleanCheckpointLeftovers(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const notes: string[] = [];
+  for (const d of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, d.name);
+    if (d.isFile() && isStagedName(d.name)) { rmSync(p, { force: true }); notes.push(`removed ${d.name}, a file left half-written by an interrupted save`); continue; }
+    const m = d.isDirectory() ? LEFTOVER.exec(d.name) : null;
+    if (!m) continue;
+    const target = join(dir, m[1]!);
+    if (m[2] === 'old' && !existsSync(target)) { renameSync(p, target); notes.push(`restored ${m[1]}, which an interrupted save had moved aside`); continue; }
+    rmSync(p, { recursive: true, force: true });
+    notes.push(m[2] === 'tmp' ? `removed ${d.name}, a checkpoint left incomplete by an interrupted save` : `removed ${d.name}, left by an interrupted ${m[2] === 'old' ? 'replacement' : 'deletion'}`);
+  }
+  syncFolder(dir);
+  return notes;
 }

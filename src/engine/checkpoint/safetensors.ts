@@ -12,10 +12,9 @@
  * hostile header costs nothing but an error. Every tensor comes back as a Float32Array; integer
  * and bool tensors also keep their exact values in `raw`.
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { writeFileDurable } from './durable.js';
 
 export type FloatDType = 'F64' | 'F32' | 'F16' | 'BF16';
 export type IntDType = 'I64' | 'U64' | 'I32' | 'U32' | 'I16' | 'U16' | 'I8' | 'U8' | 'BOOL';
@@ -413,33 +412,11 @@ export function encodeSafetensors(tensors: Record<string, TensorToWrite>, metada
  * Hugging Face's loaders want `metadata: { format: 'pt' }`.
  */
 export function writeSafetensors(path: string, tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): void {
+  writeFileDurable(path, safetensorsChunks(tensors, metadata, path));
+}
+
+/** The file's bytes as the header and one view per tensor (no copy on little-endian hosts). */
+export function safetensorsChunks(tensors: Record<string, TensorToWrite>, metadata: Record<string, string> | undefined, path: string): Uint8Array[] {
   const { head, order } = planFile(tensors, metadata, path);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    withFile(tmp, 'wx', (fd) => {
-      let at = writeAll(fd, head, 0);
-      for (const { data } of order) at = writeAll(fd, f32Bytes(data), at);
-      fsyncSync(fd);
-    });
-    renameSync(tmp, path);
-  } catch (e) {
-    try { unlinkSync(tmp); } catch { /* never created, or already renamed */ }
-    throw e;
-  }
-  syncFolder(dirname(path));
-}
-
-/** Writes all of `bytes` at `position` (a single write may be partial); returns the end position. */
-function writeAll(fd: number, bytes: Uint8Array, position: number): number {
-  let done = 0;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
-  return position + done;
-}
-
-/** Makes the rename itself durable. Folders cannot be opened for fsync on Windows; that is fine to skip. */
-function syncFolder(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try { fsyncSync(fd); } finally { closeSync(fd); }
-  } catch { /* best effort */ }
+  return [head, ...order.map(({ data }) => f32Bytes(data))];
 }

@@ -11,7 +11,7 @@ import { loop } from '../ir/loop.js';
 import { Dim } from '../ir/shape.js';
 import { DEFAULT_OPSET, serializeModel } from '../ir/proto.js';
 import { grad } from '../autodiff/backward.js';
-import { add, div, gather, mul, scalar, shapeOf, squeeze, zerosLike } from '../autodiff/ops.js';
+import { add, div, equal, gather, mul, scalar, shapeOf, squeeze, sub, where, zerosLike } from '../autodiff/ops.js';
 import { ADAMW_DEFAULTS, AdamWConfig, AdamWState, adamwUpdate, clipByGlobalNorm } from './adamw.js';
 
 export interface ParamSpec {
@@ -41,6 +41,12 @@ export interface TrainStepSpec {
   maxGradNorm?: number;
   /** M, micro-batches per optimizer step (gradient accumulation). */
   accumulation?: number;
+  /**
+   * "skip": a step whose loss or gradient norm is NaN or ±Inf leaves parameters and moments as
+   * they were (the update is selected away in-graph, so the other steps of the Loop go on); its
+   * loss and norm are still reported, which is how the trainer learns of it. Absent: no guard.
+   */
+  nonFinite?: 'skip';
 }
 
 /** Input and output names of a compiled train-step model. */
@@ -106,7 +112,15 @@ export function compileTrainStep(spec: TrainStepSpec): CompiledTrainStep {
     }
     const clipped = clipByGlobalNorm(grads, spec.maxGradNorm);
     const states: AdamWState[] = ps.map((p, i) => ({ param: p, expAvg: ms[i]!, expAvgSq: vs[i]! }));
-    const next = adamwUpdate(states, clipped.grads, spec.params.map((p) => p.decay), lrK, t, cfg);
+    let next = adamwUpdate(states, clipped.grads, spec.params.map((p) => p.decay), lrK, t, cfg);
+    if (spec.nonFinite === 'skip') {
+      // x − x is 0 for every finite x and NaN for NaN and ±Inf; one test covers loss and norm
+      // (the norm is non-finite when any gradient element is). The step counter still advances,
+      // as HF's global_step does over a skipped optimizer step.
+      const sum = add(loss, clipped.norm);
+      const ok = equal(sub(sum, sum), 0);
+      next = next.map((s, i) => ({ param: where(ok, s.param, ps[i]!), expAvg: where(ok, s.expAvg, ms[i]!), expAvgSq: where(ok, s.expAvgSq, vs[i]!) }));
+    }
     return {
       carried: [t, ...next.map((s) => s.param), ...next.map((s) => s.expAvg), ...next.map((s) => s.expAvgSq)],
       scans: [loss, clipped.norm, lrK],

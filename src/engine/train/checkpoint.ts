@@ -6,9 +6,9 @@
  * generators) and training_args.json. Written atomically; rotation keeps the newest
  * save_total_limit and always the best.
  */
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Weights, saveCheckpoint, CheckpointError } from '../checkpoint/bert-folder.js';
+import { Weights, saveCheckpoint, CheckpointError, removeCheckpoint } from '../checkpoint/bert-folder.js';
 import { encodeSafetensors, readSafetensors } from '../checkpoint/safetensors.js';
 import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from '../models/bert/heads.js';
 import { TrainerState, serializeTrainerState } from './state.js';
@@ -31,6 +31,20 @@ export function listCheckpoints(outputDir: string): { step: number; path: string
     .filter((d) => d.isDirectory() && /^checkpoint-\d+$/.test(d.name))
     .map((d) => ({ step: Number(d.name.slice(11)), path: join(outputDir, d.name) }))
     .sort((a, b) => a.step - b.step);
+}
+
+/** Files a checkpoint needs for resuming; the atomic save writes all of them or none. */
+export const RESUME_FILES = ['config.json', 'model.safetensors', 'optimizer.safetensors', 'trainer_state.json', 'rng_state.json'] as const;
+
+/** The newest checkpoint holding every file resuming needs (older BERT Lab versions or a hand-edited folder may lack some), and notes on those passed over. */
+export function lastCompleteCheckpoint(outputDir: string): { path: string | null; notes: string[] } {
+  const notes: string[] = [];
+  for (const c of listCheckpoints(outputDir).reverse()) {
+    const missing = RESUME_FILES.filter((f) => !existsSync(join(c.path, f)));
+    if (!missing.length) return { path: c.path, notes };
+    notes.push(`${c.path} lacks ${missing.join(', ')}; resuming from an earlier checkpoint`);
+  }
+  return { path: null, notes };
 }
 
 export function saveTrainingCheckpoint(outputDir: string, model: BertForMaskedLM | BertForSequenceClassification | BertMultiTask,
@@ -82,6 +96,6 @@ export function rotateCheckpoints(outputDir: string, limit: number | undefined, 
   // The newest is always kept too (HF raises the limit to 2 when the best is not the newest).
   const keep = Math.max(limit - (best && all.some((c) => c.path === best) ? 1 : 0), 1);
   const doomed = removable.slice(0, Math.max(0, removable.length - keep));
-  for (const c of doomed) rmSync(c.path, { recursive: true, force: true });
+  for (const c of doomed) removeCheckpoint(c.path);
   return doomed.map((c) => c.path);
 }

@@ -98,4 +98,10 @@ export interface TrainingConfig {
   steps_per_run?: number;
   /** Sequence-length buckets for dynamic padding; default multiples of 32 up to max_seq_length. */
   length_buckets?: number[];
+  /** A step whose loss or gradient norm is NaN or infinite: "stop" the run there (default), or "skip" its update. */
+  nan_inf_policy?: 'stop' | 'skip';
+  /** With nan_inf_policy "skip": stop when this many steps in a row were skipped. */
+  nan_inf_patience?: number;
+  /** Start even when the memory estimate exceeds the memory available (the estimate is rough). */
+  skip_memory_check?: boolean;
 }

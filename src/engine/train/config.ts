@@ -159,6 +159,9 @@ export const TRAINING_FIELDS: FieldsOf<TrainingConfig> = {
   threads: int('Intra-op threads for ONNX Runtime (0: let it choose). Default: the bertLab.threads setting.', 0),
   steps_per_run: int('Optimizer steps per onnxruntime run: progress granularity vs. overhead.', 1, { default: 8 }),
   length_buckets: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 1 }, description: 'Sequence-length buckets for dynamic padding, increasing, the last = max_seq_length. Default: multiples of 32 up to max_seq_length.' },
+  nan_inf_policy: oneOfStr('A step whose loss or gradient norm is NaN or infinite: "stop" the run at that step (the last checkpoint is kept), or "skip" its update (weights and AdamW moments stay as before it) with a warning.', ['stop', 'skip'], 'stop'),
+  nan_inf_patience: int('With nan_inf_policy "skip": stop the run when this many steps in a row were skipped.', 1, { default: 10 }),
+  skip_memory_check: bool('Start even when the memory estimate (parameters, AdamW state, gradients, activations) exceeds the memory available; the estimate is rough. CLI: --skip-memory-check.', false),
 };
 
 /** Also accepted at the top level: the JSON Schema reference editors use for completion. */
@@ -168,7 +171,8 @@ export const SCHEMA_KEY = '$schema';
 type Defaulted = 'run_name' | 'overwrite_output_dir' | 'freeze_embeddings' | 'freeze_layers' | 'max_seq_length' | 'line_by_line' | 'mlm_probability' | 'whole_word_masking'
   | 'learning_rate' | 'weight_decay' | 'adam_beta1' | 'adam_beta2' | 'adam_epsilon' | 'max_grad_norm' | 'num_train_epochs' | 'max_steps' | 'lr_scheduler_type'
   | 'warmup_ratio' | 'warmup_steps' | 'per_device_train_batch_size' | 'per_device_eval_batch_size' | 'gradient_accumulation_steps' | 'eval_strategy' | 'save_strategy'
-  | 'save_steps' | 'logging_steps' | 'seed' | 'load_best_model_at_end' | 'device' | 'steps_per_run' | 'length_buckets';
+  | 'save_steps' | 'logging_steps' | 'seed' | 'load_best_model_at_end' | 'device' | 'steps_per_run' | 'length_buckets' | 'nan_inf_policy' | 'nan_inf_patience'
+  | 'skip_memory_check';
 export type ParsedTrainingConfig = TrainingConfig & Required<Pick<TrainingConfig, Defaulted>>;
 
 // ---- diagnostics ------------------------------------------------------------------------------

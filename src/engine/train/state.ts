@@ -4,7 +4,8 @@
  * (shared with the extension and webviews; types only) and a line parser that turns a torn or
  * invalid line into a warning instead of an exception.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileDurable } from '../checkpoint/durable.js';
 
 // ---- trainer_state.json ------------------------------------------------------------------------
 
@@ -160,11 +161,9 @@ export function serializeTrainerState(state: TrainerState): string {
 
 export const readTrainerState = (path: string): TrainerState => parseTrainerState(readFileSync(path, 'utf8'), path);
 
-/** Writes through a temporary file and a rename, so a crash never leaves half a file. */
+/** Writes through a flushed temporary file and a rename, so a crash never leaves half a file. */
 export function writeTrainerState(path: string, state: TrainerState): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, serializeTrainerState(state));
-  renameSync(tmp, path);
+  writeFileDurable(path, serializeTrainerState(state));
 }
 
 // ---- the JSONL run log -------------------------------------------------------------------------
@@ -174,7 +173,8 @@ export interface RunStartRecord {
   type: 'start'; time: number; run_name: string; output_dir: string;
   max_steps: number; num_train_epochs: number; device?: string; config_file?: string; resumed_from?: string | null;
 }
-export interface RunStepRecord { type: 'step'; step: number; epoch: number; loss: number; learning_rate: number; grad_norm: number; tokens_per_second: number; time: number }
+/** skipped: the loss or gradient norm was NaN/Inf and nan_inf_policy "skip" discarded this step's update. */
+export interface RunStepRecord { type: 'step'; step: number; epoch: number; loss: number; learning_rate: number; grad_norm: number; tokens_per_second: number; time: number; skipped?: boolean }
 /** metrics under HF's keys: eval_loss, eval_accuracy, eval_<task>_f1, … */
 /** `details`: per task, what does not fit a number (classification: labels, confusion matrix [true][pred], per-class scores). */
 export interface RunEvalRecord { type: 'eval'; step: number; epoch: number; metrics: Record<string, number>; time?: number; details?: Record<string, unknown> }
@@ -193,10 +193,10 @@ export type RunLogLine = { ok: true; record: RunLogRecord } | { ok: false; warni
 /** One record as a line of the run log. */
 export const formatRunLogRecord = (r: RunLogRecord): string => `${JSON.stringify(r)}\n`;
 
-type Kind = 'number' | 'metric' | 'string' | 'metrics' | 'nullable-string';
+type Kind = 'number' | 'metric' | 'string' | 'metrics' | 'nullable-string' | 'boolean';
 const RECORD_FIELDS: Record<RunLogRecord['type'], { required: Record<string, Kind>; optional?: Record<string, Kind> }> = {
   start: { required: { time: 'number', run_name: 'string', output_dir: 'string', max_steps: 'number', num_train_epochs: 'number' }, optional: { device: 'string', config_file: 'string', resumed_from: 'nullable-string' } },
-  step: { required: { step: 'number', epoch: 'number', loss: 'metric', learning_rate: 'number', grad_norm: 'metric', tokens_per_second: 'number', time: 'number' } },
+  step: { required: { step: 'number', epoch: 'number', loss: 'metric', learning_rate: 'number', grad_norm: 'metric', tokens_per_second: 'number', time: 'number' }, optional: { skipped: 'boolean' } },
   eval: { required: { step: 'number', epoch: 'number', metrics: 'metrics' }, optional: { time: 'number' } },
   checkpoint: { required: { step: 'number', path: 'string', metrics: 'metrics' }, optional: { time: 'number' } },
   done: { required: { step: 'number', time: 'number' }, optional: { reason: 'string', metrics: 'metrics', best_model_checkpoint: 'nullable-string' } },
@@ -227,8 +227,9 @@ export function parseRunLogLine(line: string, file: string, lineNo: number): Run
       : kind === 'metric' ? typeof x === 'number' || x === null
       : kind === 'string' ? typeof x === 'string'
       : kind === 'nullable-string' ? typeof x === 'string' || x === null
+      : kind === 'boolean' ? typeof x === 'boolean'
       : isObj(x) && Object.values(x).every((m) => typeof m === 'number' || m === null);
-    if (!ok) return warn(`"${k}" of a "${type}" record is ${JSON.stringify(x)}; expected ${kind === 'metrics' ? 'an object of numbers' : kind === 'metric' ? 'a number or null' : `a ${kind.replace('nullable-string', 'string or null')}`}; skipped`);
+    if (!ok) return warn(`"${k}" of a "${type}" record is ${JSON.stringify(x)}; expected ${kind === 'metrics' ? 'an object of numbers' : kind === 'metric' ? 'a number or null' : kind === 'boolean' ? 'true or false' : `a ${kind.replace('nullable-string', 'string or null')}`}; skipped`);
     if (kind === 'metric' && x === null) out[k] = NaN;
     if (kind === 'metrics') out[k] = Object.fromEntries(Object.entries(x as Record<string, number | null>).map(([m, n]) => [m, n ?? NaN]));
   }

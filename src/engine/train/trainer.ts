@@ -5,11 +5,12 @@
  * and resumes bit-identically. It speaks through typed events and a JSONL run log; it never
  * touches a UI.
  */
-import { appendFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BertConfig, bertConfig } from '../models/bert/config.js';
 import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from '../models/bert/heads.js';
-import { Weights, loadWeights, readConfig, writeModelFiles } from '../checkpoint/bert-folder.js';
+import { Weights, cleanCheckpointLeftovers, loadWeights, readConfig, writeModelFiles } from '../checkpoint/bert-folder.js';
+import { syncFile } from '../checkpoint/durable.js';
 import { readExamples } from '../data/readers.js';
 import { isValidation } from '../data/split.js';
 import { inferLabels, LabelMapping } from '../data/labels.js';
@@ -28,7 +29,8 @@ import { learningRate, scheduleOf, totalStepsOf } from './schedule.js';
 import { RunLogRecord, TrainerState, formatRunLogRecord, newTrainerState, readTrainerState, serializeTrainerState } from './state.js';
 import { ClassificationTask, MlmTask, TaskModel, TaskRuntime, TaskState } from './tasks.js';
 import { StreamingMlmTask } from './streaming.js';
-import { checkpointName, listCheckpoints, loadResumeState, rotateCheckpoints, saveTrainingCheckpoint } from './checkpoint.js';
+import { checkpointName, lastCompleteCheckpoint, listCheckpoints, loadResumeState, rotateCheckpoints, saveTrainingCheckpoint } from './checkpoint.js';
+import { AvailableMemory, availableMemory, estimateTrainingMemory, memoryProblem } from './resources.js';
 import { metricKey } from './metrics.js';
 
 export type TrainerEvent = RunLogRecord;
@@ -42,6 +44,14 @@ export interface TrainerOptions {
   stopAtStep?: number;
   /** The configuration file, recorded in the run log so a UI can resume the run. */
   configFile?: string;
+  /** The memory the estimate is checked against (default: what the device reports free); for tests. */
+  availableMemory?: AvailableMemory[];
+}
+
+/** A NaN or infinite loss or gradient norm that stops the run (nan_inf_policy "stop", or too many skips). */
+export class NonFiniteError extends Error {
+  override name = 'NonFiniteError';
+  constructor(readonly step: number, message: string) { super(message); }
 }
 
 export interface TrainResult {
@@ -117,7 +127,9 @@ export class Trainer {
   static async create(cfg: ParsedTrainingConfig, opts: TrainerOptions = {}): Promise<Trainer> {
     const log = (s: string) => opts.log?.(s);
     const outputDir = resolve(cfg.output_dir);
-    const resumeFrom = Trainer.resumeFolder(cfg);
+    // Temporary folders and files of a save interrupted by a crash are never checkpoints: removed.
+    for (const n of cleanCheckpointLeftovers(outputDir)) log(`${outputDir}: ${n}`);
+    const resumeFrom = Trainer.resumeFolder(cfg, log);
     if (!resumeFrom && listCheckpoints(outputDir).length && !cfg.overwrite_output_dir) {
       throw new Error(`output_dir ${outputDir} already has checkpoints; set "resume_from_checkpoint": true to continue that run, or "overwrite_output_dir": true to start over`);
     }
@@ -167,6 +179,16 @@ export class Trainer {
     const trainable = model.ps.specs.filter((p) => !isFrozen(p.name)), frozen = model.ps.specs.filter((p) => isFrozen(p.name));
     if (frozen.length) log(`frozen: ${frozen.length} parameter tensors (${frozenPrefixes.join(', ')})`);
 
+    // Refuse a run that cannot fit before any weight is allocated.
+    const numel = (ps: ParamSpec[]) => ps.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
+    const est = { cfg: model.cfg, params: numel(model.ps.specs), trainable: numel(trainable), batchSize: cfg.per_device_train_batch_size, seqLength: cfg.max_seq_length,
+      stepsPerRun: cfg.steps_per_run, accumulation: cfg.gradient_accumulation_steps, mlmProbability: taskCfgs.some((t) => t.kind === 'mlm') ? cfg.mlm_probability : 0 };
+    const memory = estimateTrainingMemory(est);
+    log(`memory estimate: ${(memory.total / 2 ** 20).toFixed(0)} MiB`);
+    const tooBig = memoryProblem(memory, est, opts.availableMemory ?? availableMemory(cfg.device));
+    if (tooBig && !cfg.skip_memory_check) throw new Error(tooBig);
+    if (tooBig) log(`warning (skip_memory_check): ${tooBig}`);
+
     const buckets = cfg.length_buckets.length ? cfg.length_buckets : defaultBuckets(cfg.max_seq_length);
     const common = { seed: cfg.seed, buckets, stepsPerRun: cfg.steps_per_run, batchSize: cfg.per_device_train_batch_size, M: cfg.gradient_accumulation_steps };
     const tasks: TaskRuntime[] = taskCfgs.map((t, i) => {
@@ -198,13 +220,14 @@ export class Trainer {
     return trainer;
   }
 
-  private static resumeFolder(cfg: ParsedTrainingConfig): string | undefined {
+  private static resumeFolder(cfg: ParsedTrainingConfig, log: (s: string) => void): string | undefined {
     const r = cfg.resume_from_checkpoint;
     if (!r) return undefined;
     if (typeof r === 'string') return resolve(r);
-    const all = listCheckpoints(resolve(cfg.output_dir));
-    if (!all.length) throw new Error(`resume_from_checkpoint is true but ${resolve(cfg.output_dir)} has no checkpoint-<step> folder`);
-    return all[all.length - 1]!.path;
+    const last = lastCompleteCheckpoint(resolve(cfg.output_dir));
+    for (const n of last.notes) log(n);
+    if (!last.path) throw new Error(`resume_from_checkpoint is true but ${resolve(cfg.output_dir)} has no complete checkpoint-<step> folder`);
+    return last.path;
   }
 
   private initState(weights: Weights, resumeFrom: string | undefined): void {
@@ -229,6 +252,7 @@ export class Trainer {
       }
       this.hfState = readTrainerState(join(resumeFrom, 'trainer_state.json'));
       this.resumedFrom = resumeFrom;
+      this.lastSaved = resumeFrom;
     }
   }
   private resumedFrom: string | null = null;
@@ -275,6 +299,7 @@ export class Trainer {
         adamw: { beta1: this.cfg.adam_beta1, beta2: this.cfg.adam_beta2, eps: this.cfg.adam_epsilon, weightDecay: this.cfg.weight_decay },
         maxGradNorm: this.cfg.max_grad_norm,
         accumulation: this.cfg.gradient_accumulation_steps,
+        ...(this.cfg.nan_inf_policy === 'skip' ? { nonFinite: 'skip' as const } : {}),
       });
       const runner = this.runnerFor(compiled.model, 'train').then((r) => {
         const choice = (r as { choice?: { device: string; reason: string } }).choice;
@@ -298,6 +323,7 @@ export class Trainer {
     const metric = cfg.metric_for_best_model ?? (evalEvery ? 'eval_loss' : undefined);
     const greater = cfg.greater_is_better ?? (metric ? !/(loss|perplexity|mse|mae)$/.test(metric) : false);
     const started = Date.now();
+    this.endRunLogLine();
     this.emit({ type: 'start', time: started, run_name: cfg.run_name, output_dir: this.outputDir, max_steps: total, num_train_epochs: cfg.num_train_epochs, device: cfg.device, resumed_from: this.resumedFrom, ...(this.opts.configFile ? { config_file: this.opts.configFile } : {}) });
     let reason: TrainResult['reason'] = 'completed';
     let lastEval: Record<string, number> | null = null;
@@ -325,9 +351,20 @@ export class Trainer {
         for (let i = 0; i < n; i++) {
           const step = s + i + 1;
           const loss = out.loss[i]!, gn = out.gradNorm[i]!;
-          if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at step ${step}; lower learning_rate or check the data`);
-          L.logLoss += loss; L.logN++; L.lastGradNorm = gn;
-          this.emit({ type: 'step', step, epoch: this.epochAt(step), loss, learning_rate: out.lr[i]!, grad_norm: gn, tokens_per_second: tokens / (ms / 1000), time: Date.now() });
+          const finite = Number.isFinite(loss) && Number.isFinite(gn);
+          const what = `the ${Number.isFinite(loss) ? `gradient norm became ${gn}` : `loss became ${loss}`} at step ${step}`;
+          const advice = 'lower learning_rate, keep max_grad_norm on, or check the data of that step';
+          if (!finite && cfg.nan_inf_policy === 'stop') {
+            // The Loop ran on past this step with poisoned weights: nothing of this run is saved.
+            throw new NonFiniteError(step, `${what}; the run stopped (nan_inf_policy "stop"); the last checkpoint${this.lastSaved ? `, ${this.lastSaved},` : ''} is kept — ${advice}, then resume or restart`);
+          }
+          L.skipsInARow = finite ? 0 : (L.skipsInARow ?? 0) + 1;
+          if (finite) { L.logLoss += loss; L.logN++; L.lastGradNorm = gn; }
+          this.emit({ type: 'step', step, epoch: this.epochAt(step), loss, learning_rate: out.lr[i]!, grad_norm: gn, tokens_per_second: tokens / (ms / 1000), time: Date.now(), ...(finite ? {} : { skipped: true }) });
+          if (!finite) {
+            this.note(`warning: ${what}; its update was skipped (nan_inf_policy "skip"), ${L.skipsInARow} in a row`);
+            if (L.skipsInARow >= cfg.nan_inf_patience) throw new NonFiniteError(step, `${what}, the ${L.skipsInARow}th step in a row with a NaN or infinite loss or gradient (nan_inf_patience ${cfg.nan_inf_patience}); the run stopped; the last checkpoint${this.lastSaved ? `, ${this.lastSaved},` : ''} is kept — ${advice}`);
+          }
         }
         const step = this.trainState.step, epoch = this.epochAt(step);
         if (step % cfg.logging_steps === 0 || step === total) {
@@ -368,14 +405,27 @@ export class Trainer {
       this.emit({ type: 'done', step, time: Date.now(), reason, metrics: summary, best_model_checkpoint: this.hfState.best_model_checkpoint });
       return { step, reason, bestModelCheckpoint: this.hfState.best_model_checkpoint, bestMetric: this.hfState.best_metric, lastEval, outputDir: this.outputDir };
     } catch (e) {
-      this.emit({ type: 'error', time: Date.now(), message: (e as Error).message, step: this.trainState.step });
+      this.emit({ type: 'error', time: Date.now(), message: (e as Error).message, step: e instanceof NonFiniteError ? e.step : this.trainState.step });
       throw e;
     } finally {
       for (const { runner } of this.compiled.values()) await (await runner.catch(() => null) as { release?: () => Promise<void> } | null)?.release?.();
     }
   }
   private pendingBest = false;
-  private loop = { logLoss: 0, logN: 0, lastGradNorm: 0, badEvals: 0 };
+  /** skipsInARow: steps skipped for NaN/Inf in a row (absent in checkpoints of older versions). */
+  private loop: { logLoss: number; logN: number; lastGradNorm: number; badEvals: number; skipsInARow?: number } = { logLoss: 0, logN: 0, lastGradNorm: 0, badEvals: 0 };
+  private lastSaved: string | null = null;
+
+  /** A run log whose last line a crash cut off gets a newline, so that line stays one bad line (skipped with a warning on reading) and the next record starts clean. */
+  private endRunLogLine(): void {
+    if (!existsSync(this.runlog)) return;
+    const size = statSync(this.runlog).size;
+    if (size === 0) return;
+    const fd = openSync(this.runlog, 'r');
+    const last = Buffer.alloc(1);
+    try { readSync(fd, last, 0, 1, size - 1); } finally { closeSync(fd); }
+    if (last[0] !== 10) appendFileSync(this.runlog, '\n');
+  }
 
   private meanTrainLoss(): number {
     const losses = this.hfState.log_history.map((e) => e['loss']).filter((x): x is number => typeof x === 'number');
@@ -401,12 +451,22 @@ export class Trainer {
   private save(step: number, metrics: Record<string, number>): void {
     // HF names the best checkpoint when it saves one after an improved evaluation.
     if (this.pendingBest) { this.hfState.best_model_checkpoint = join(this.outputDir, checkpointName(step)); this.pendingBest = false; }
-    const folder = saveTrainingCheckpoint(this.outputDir, this.model, this.weights, {
-      step, expAvg: this.trainState.expAvg, expAvgSq: this.trainState.expAvgSq,
-      rng: { tasks: Object.fromEntries(this.tasks.map((t) => [t.name, t.state()])), loop: this.loop },
-    }, { trainerState: this.hfState, trainingArgs: this.cfg, tokenizerFrom: this.tokenizerDir });
+    let folder: string;
+    try {
+      folder = saveTrainingCheckpoint(this.outputDir, this.model, this.weights, {
+        step, expAvg: this.trainState.expAvg, expAvgSq: this.trainState.expAvgSq,
+        rng: { tasks: Object.fromEntries(this.tasks.map((t) => [t.name, t.state()])), loop: this.loop },
+      }, { trainerState: this.hfState, trainingArgs: this.cfg, tokenizerFrom: this.tokenizerDir });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOSPC' ? 'the disk is full (ENOSPC)' : code === 'EDQUOT' ? 'the disk quota is exceeded (EDQUOT)' : (e as Error).message;
+      throw new Error(`saving ${checkpointName(step)} in ${this.outputDir} failed: ${why}. Nothing of it was kept; ${this.lastSaved ? `the previous checkpoint ${this.lastSaved} is intact` : 'no earlier checkpoint of this run exists'}. Free some space (or lower save_total_limit) and resume with --resume`, { cause: e });
+    }
+    this.lastSaved = folder;
     rotateCheckpoints(this.outputDir, this.cfg.save_total_limit, this.hfState.best_model_checkpoint);
     this.emit({ type: 'checkpoint', step, path: folder, metrics, time: Date.now() });
+    // Everything logged up to this checkpoint reaches the disk with it.
+    syncFile(this.runlog);
   }
 
   /** The final model in output_dir itself (the best one with load_best_model_at_end), as trainer.save_model() does. */
