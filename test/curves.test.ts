@@ -150,6 +150,10 @@ describe('curves page logic', () => {
     assert.deepEqual([...a.x], [0, 1, 2, 4, 5]);
     assert.deepEqual(a.ys, [[1, null, 2, 3, null], [null, 10, null, null, 30]]);
     assert.deepEqual(alignSeries([]).ys, []);
+    const shared = [1, 3];
+    const b = alignSeries([{ x: shared, y: [1, 2] }, { x: shared, y: [3, 4] }, { x: [2, 3, 7], y: [5, 6, 7] }]);
+    assert.deepEqual([...b.x], [1, 2, 3, 7]);
+    assert.deepEqual(b.ys, [[1, null, 2, null], [3, null, 4, null], [null, 5, 6, 7]]);
   });
 
   it('takes one metric as points in x order; a repeated x keeps the last; rows without the x are left out', () => {

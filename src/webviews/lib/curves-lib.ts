@@ -53,25 +53,33 @@ export function seriesOf(rows: readonly CurveRowMsg[], key: string, mode: XMode)
  * those x (null where it has no point). This is uPlot's AlignedData; lines span the gaps.
  */
 export function alignSeries(series: readonly { x: readonly number[]; y: readonly (number | null)[] }[]): { x: Float64Array; ys: (number | null)[][] } {
-  let total = 0;
-  for (const s of series) total += s.x.length;
-  const all = new Float64Array(total);
-  let k = 0;
-  for (const s of series) for (const v of s.x) all[k++] = v;
-  all.sort();
-  let n = 0;
-  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[n - 1]) all[n++] = all[i]!;
-  const x = all.slice(0, n);
+  // Each x is sorted: merge them pairwise (linear), once per distinct array (a raw line and its
+  // smoothed line share theirs).
+  let x: ArrayLike<number> = [];
+  for (const xs of new Set(series.map((s) => s.x))) x = mergeSorted(x, xs);
+  const n = x.length;
   const ys = series.map((s) => {
     const y = new Array<number | null>(n).fill(null);
-    let j = 0; // both sorted: one merge pass
+    let j = 0;
     for (let i = 0; i < s.x.length; i++) {
       while (x[j]! < s.x[i]!) j++;
       y[j] = s.y[i] ?? null;
     }
     return y;
   });
-  return { x, ys };
+  return { x: Float64Array.from(x), ys };
+}
+
+/** The sorted union (without repeats) of two sorted arrays. */
+function mergeSorted(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  let i = 0, j = 0;
+  const push = (v: number) => { if (!out.length || out[out.length - 1] !== v) out.push(v); };
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]! <= b[j]!)) push(a[i++]!);
+    else push(b[j++]!);
+  }
+  return out;
 }
 
 /** On a log axis, values ≤ 0 cannot be drawn: they become gaps. */
