@@ -1,7 +1,8 @@
 /**
  * Attention: the host runs the checkpoint once and keeps every layer's probabilities; the page
  * gets the tokens, then asks for what it draws: thumbnails of all layers × heads (downsampled,
- * 8-bit) and the full query × key matrix of one head (or the heads' mean) at a time.
+ * 8-bit) and the full query × key matrix of one head (or the heads' mean) at a time. Probabilities
+ * are not renormalised when tokens are hidden (see src/engine/infer/attention-view.ts).
  */
 import { arr, bool, f32, int, nullable, num, obj, opt, str, u8 } from '../validate.js';
 
@@ -14,9 +15,13 @@ export const attentionToHost = {
   'attention/thumbs': { requestId: int(0), keep: arr(int(0, 100_000), 100_000), mean: bool, size: int(4, 256) },
   /** One head's matrix over the kept token indices; head -1 = the mean of the layer's heads. */
   'attention/head': { requestId: int(0), layer: int(0, 1000), head: int(-1, 1000), keep: arr(int(0, 100_000), 100_000) },
+  /** Let the user pick another checkpoint folder (quick pick or folder dialog). */
+  'attention/pickCheckpoint': {},
 } as const;
 
 export const attentionToView = {
+  /** Input to load into the page and run (a command or a clicked checkpoint opened the panel). */
+  'attention/load': { checkpoint: opt(str(4096)), text: opt(str(100_000)), pair: opt(str(100_000)) },
   'attention/meta': { requestId: int(0), checkpoint: str(4096), tokens: arr(attentionToken, 100_000), layers: int(1, 1000), heads: int(1, 1000), warnings: arr(str(10_000), 1000), ms: num },
   /** `count` thumbnails of size × size, row-major, each scaled to its own maximum (`scale[i]` = that maximum). */
   'attention/thumbs': { requestId: int(0), size: int(1, 256), count: int(0, 1_000_000), data: u8(), scale: arr(num, 1_000_000) },
