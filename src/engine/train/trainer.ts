@@ -116,9 +116,12 @@ export class Trainer {
   /** Stops after the current onnxruntime run, with a checkpoint. */
   stop(): void { this.stopRequested = true; }
 
+  /** One record = one append of one whole line (a kill cannot tear it; a full disk can, and readers skip such a line). */
   private emit(e: TrainerEvent): void {
-    appendFileSync(this.runlog, formatRunLogRecord(e));
-    for (const f of this.listeners) f(e);
+    let failed: unknown = null;
+    try { appendFileSync(this.runlog, formatRunLogRecord(e)); } catch (x) { failed = x; }
+    for (const f of this.listeners) f(e); // listeners hear of the event even when the disk is full
+    if (failed) throw failed;
   }
   private note(s: string): void { this.opts.log?.(s); }
 
@@ -405,7 +408,8 @@ export class Trainer {
       this.emit({ type: 'done', step, time: Date.now(), reason, metrics: summary, best_model_checkpoint: this.hfState.best_model_checkpoint });
       return { step, reason, bestModelCheckpoint: this.hfState.best_model_checkpoint, bestMetric: this.hfState.best_metric, lastEval, outputDir: this.outputDir };
     } catch (e) {
-      this.emit({ type: 'error', time: Date.now(), message: (e as Error).message, step: e instanceof NonFiniteError ? e.step : this.trainState.step });
+      // On a full disk the error record may not fit either: the error itself must still reach the caller.
+      try { this.emit({ type: 'error', time: Date.now(), message: (e as Error).message, step: e instanceof NonFiniteError ? e.step : this.trainState.step }); } catch { /* the run log cannot be written */ }
       throw e;
     } finally {
       for (const { runner } of this.compiled.values()) await (await runner.catch(() => null) as { release?: () => Promise<void> } | null)?.release?.();
