@@ -146,6 +146,14 @@ for (const theme of ['dark', 'light']) {
       assert.equal(alpha.other, 0, 'a cell outside the row and column is highlighted');
     });
 
+    await check(`${theme}: hovering a token's axis label highlights that token`, async () => {
+      const pt = await cellPoint(p, 4, 0);
+      await p.page.mouse.move(pt.x - 40, pt.y);
+      assert.match(await p.page.textContent('.tooltip'), /^on\ntoken #4 · segment A/);
+      assert.ok(await p.page.$eval('.tokens .tok[data-i="4"]', (e) => e.classList.contains('hover')));
+      await p.page.mouse.move(5, 5);
+    });
+
     await check(`${theme}: hovering a cell shows "query → key: p"`, async () => {
       const pt = await cellPoint(p, 2, 2);
       await p.page.mouse.move(pt.x, pt.y);
@@ -211,6 +219,17 @@ for (const theme of ['dark', 'light']) {
       await p.page.mouse.move(pt.x, pt.y);
       await nextFrames(p);
       await p.page.screenshot({ path: join(ART, `page-attention-${theme}.png`) });
+    });
+
+    if (theme === 'dark') await check('dark: a theme change redraws the heatmap in the new colours', async () => {
+      await answer(p, 'diag');
+      await p.page.evaluate((vars) => {
+        for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(`--vscode-${k}`, v);
+        document.body.classList.replace('vscode-dark', 'vscode-light');
+      }, THEMES.light.vars);
+      await nextFrames(p);
+      assert.ok(dist(await cellRgb(p, 1, 5), [255, 255, 255]) <= 3, `zero cell ${await cellRgb(p, 1, 5)} is not the light background`);
+      assert.ok(dist(await cellRgb(p, 1, 1), [255, 255, 255]) > 200, 'the diagonal is not dark on the light background');
     });
 
     await check(`${theme}: no page error and no CSP violation`, async () => {

@@ -5,7 +5,7 @@
  * the pointer never redraws the matrix.
  */
 import { h } from '../common/host.js';
-import { type HeatLayout, cellAt, fmtP, labelsFit, maxOf, paint } from '../lib/attention-lib.js';
+import { type HeatLayout, axisAt, cellAt, fmtP, labelsFit, maxOf, paint } from '../lib/attention-lib.js';
 
 export interface HeatToken { text: string; segment: number | null; special: boolean }
 export interface HeatColors { lut: Uint8ClampedArray; fg: string; muted: string; bg: string; segA: string; segB: string; font: string }
@@ -150,6 +150,11 @@ export class Heatmap {
   cellOf(e: MouseEvent): [number, number] | null {
     const r = this.over.getBoundingClientRect();
     return cellAt(this.layout, e.clientX - r.left, e.clientY - r.top);
+  }
+  /** The kept position whose axis label (or segment bar) is under a pointer event, or -1. */
+  axisOf(e: MouseEvent): number {
+    const r = this.over.getBoundingClientRect();
+    return axisAt(this.layout, e.clientX - r.left, e.clientY - r.top);
   }
   get overlay(): HTMLCanvasElement { return this.over; }
 }

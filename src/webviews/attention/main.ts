@@ -97,7 +97,9 @@ function schedule(): void {
 function heatSide(): number {
   const w = heatPanel.clientWidth || 600;
   const fits = meta ? keep.length * 11 <= Math.min(640, w - 160) : false;
-  return Math.max(160, Math.min(fits ? w - 200 : w - 70, 640, window.innerHeight - 120));
+  // As wide as the panel allows, and tall enough to fit below the toolbar and token strip when it can.
+  const below = window.innerHeight - heatPanel.getBoundingClientRect().top - window.scrollY - (fits ? 130 : 50);
+  return Math.max(160, Math.min(fits ? w - 200 : w - 70, 640, Math.max(360, below)));
 }
 function frame(): void {
   frameQueued = false;
@@ -108,10 +110,11 @@ function frame(): void {
     heat.draw(side);
     heat.drawLegend(Math.min(side, 240));
     drew = true;
+    if (headShown) performance.mark('bertlab-attention-heat');
   }
   drew = grid.drawSome(8) > 0 || drew;
   if (grid.pending()) schedule();
-  // Marks the first frame where the heatmap and every visible thumbnail are drawn (bench/attention-render.mjs).
+  // Marks the first frame where the heatmap and every visible thumbnail are drawn; bench/attention-render.mjs reads the marks.
   else if (drew && !painted && headShown && grid.has()) { painted = true; performance.mark('bertlab-attention-painted'); }
 }
 new ResizeObserver(() => { heatDirty = true; schedule(); }).observe(heatPanel);
@@ -144,7 +147,13 @@ function highlight(q: number, k: number): void {
   heat.highlight(keep.indexOf(q), keep.indexOf(k));
 }
 heat.overlay.addEventListener('mousemove', (e) => {
-  const c = heat.cellOf(e);
+  const c = heat.cellOf(e), a = heat.axisOf(e);
+  if (meta && a >= 0) {
+    const q = keep[a]!, t = meta.tokens[q]!;
+    highlight(q, q);
+    showTip(e, `${t.text}\ntoken #${q}${t.segment !== null ? ` · segment ${t.segment === 0 ? 'A' : 'B'}` : ''}`);
+    return;
+  }
   if (!c || !meta) { highlight(-1, -1); hideTip(); return; }
   const [r, cc] = c, q = keep[r]!, k = keep[cc]!, tq = meta.tokens[q]!, tk = meta.tokens[k]!;
   highlight(q, k);

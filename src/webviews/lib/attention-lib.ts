@@ -63,6 +63,14 @@ export function cellAt(l: HeatLayout, x: number, y: number): [number, number] | 
   return r >= 0 && r < l.n && c >= 0 && c < l.n ? [r, c] : null;
 }
 
+/** The kept position whose axis (left margin: a row, top margin: a column) is under (x, y), or -1. */
+export function axisAt(l: HeatLayout, x: number, y: number): number {
+  const inRows = y >= l.top && y < l.top + l.side, inCols = x >= l.left && x < l.left + l.side;
+  if (x < l.left && inRows) return Math.floor(((y - l.top) / l.side) * l.n);
+  if (y < l.top && inCols) return Math.floor(((x - l.left) / l.side) * l.n);
+  return -1;
+}
+
 /** Token labels go on the axes when a cell is at least this many CSS pixels tall. */
 export const LABEL_MIN_CELL = 11;
 export const labelsFit = (side: number, n: number): boolean => n > 0 && side / n >= LABEL_MIN_CELL;
