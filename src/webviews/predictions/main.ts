@@ -56,9 +56,9 @@ document.getElementById('app')!.append(
     h('label', {}, h('span', { class: 'muted' }, 'Checkpoint'), first),
     h('label', {}, h('span', { class: 'muted' }, 'Compare with'), second),
     h('label', {}, h('span', { class: 'muted' }, 'Top-k'), topK),
-    h('span', { class: 'spacer' }), status, predict),
+    h('span', { class: 'spacer' }), predict),
   h('div', { class: 'input' }, text,
-    h('div', { class: 'hint muted' }, 'Ctrl+Enter predicts · click a token to mask it (Alt+click: the whole word) · click a prediction to put it in the text')),
+    h('div', { class: 'below' }, h('span', { class: 'hint muted' }, 'Ctrl+Enter predicts · click a token to mask it (Alt+click: the whole word) · click a prediction to put it in the text'), status)),
   errorBox, tokensBox, resultsBox,
 );
 text.value = state.text;
@@ -233,6 +233,7 @@ function renderResults(): void {
   if (!items.length) return void empty('No checkpoint yet.', h('div', {}, 'Train one (BERT Lab: Pretrain), or pick a checkpoint folder with "Choose a folder…" in the Checkpoint list.'));
   if (!state.text.trim()) return void empty(`Type text with ${MASK} above.`, h('div', {}, `For example: "The capital of France is ${MASK}." Each ${MASK} gets the checkpoint's most likely tokens.`));
   const head = cols.length ? h('div', { class: `col-heads n${cols.length}` }, ...cols.map((c, i) => columnHead(c, i))) : null;
+  if (!rows.length && result && cols.every((c) => c.error)) { resultsBox.replaceChildren(...(head ? [head] : [])); return; }
   if (!rows.length && result) {
     const why = masksInText ? `None of the ${MASK}s could be predicted (see the warnings above).` : `No ${MASK} in the text: type one, or click a token above to mask it.`;
     resultsBox.replaceChildren(...(head ? [head] : []), h('div', { class: 'empty' }, h('div', { class: 'empty-title' }, why)));
