@@ -243,4 +243,41 @@ for (const theme of ['dark', 'light']) {
     await p.close();
   }
 }
+{
+  const p = await openPanelPage('attention', { theme: 'dark' });
+  const OTHER = '/ws/picked/checkpoint-9';
+  const items = [{ label: 'checkpoint-500', description: 'runs/mlm', path: CKPT }, { label: 'checkpoint-9', description: OTHER, path: OTHER }];
+  try {
+    await check('a command\'s input is loaded into the fields and run once the list offers its checkpoint', async () => {
+      await p.send({ type: 'attention/load', checkpoint: OTHER, text: 'hello there', pair: 'general kenobi' });
+      assert.equal((await posted(p, 'attention/run')).length, 0, 'ran before the checkpoint was offered');
+      await p.send({ type: 'checkpoints', items, selected: [OTHER] });
+      const runs = await posted(p, 'attention/run');
+      assert.equal(runs.length, 1);
+      assert.deepEqual([runs[0].checkpoint, runs[0].text, runs[0].pair], [OTHER, 'hello there', 'general kenobi']);
+      assert.equal(await p.page.$eval('vscode-textfield.text', (e) => e.value), 'hello there');
+    });
+
+    await check('after a reload the page restores its state (text, pair, checkpoint, options, layer, head) and runs it again', async () => {
+      const saved = await p.page.evaluate(() => ({ ...__state, layer: 1, head: 2, hideSpecial: true }));
+      // VS Code's getState survives the reload; the harness's stub does not, so this one is given the saved state.
+      await p.page.context().addInitScript((st) => {
+        let s = st;
+        Object.defineProperty(window, 'acquireVsCodeApi', { configurable: true, set() {}, get: () => () => ({ postMessage: (m) => window.__posted.push(m), getState: () => s, setState: (v) => { s = v; } }) });
+      }, saved);
+      await p.page.reload();
+      assert.equal((await posted(p, 'ready')).length, 1);
+      await p.send({ type: 'checkpoints', items, selected: [] });
+      const runs = await posted(p, 'attention/run');
+      assert.deepEqual(runs.map((r) => [r.checkpoint, r.text, r.pair]), [[OTHER, 'hello there', 'general kenobi']]);
+      assert.equal(await p.page.$eval('vscode-checkbox >> nth=0', (e) => e.checked), true);
+      await p.send({ type: 'attention/meta', requestId: runs[0].requestId, checkpoint: OTHER, tokens: TOKENS, layers: L, heads: H, warnings: ['the input was truncated'], ms: 5 });
+      const hd = (await posted(p, 'attention/head')).at(-1);
+      assert.deepEqual([hd.layer, hd.head, hd.keep], [1, 2, TOKENS.map((_, i) => i).filter((i) => !SPECIAL.includes(i))]);
+      assert.match(await p.page.textContent('.messages'), /truncated/);
+    });
+  } finally {
+    await p.close();
+  }
+}
 finish();

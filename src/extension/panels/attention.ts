@@ -54,22 +54,27 @@ export class AttentionPanel extends Panel {
     if (opts.checkpoint !== undefined || opts.text !== undefined || opts.pair !== undefined) this.pending = { ...this.pending, ...opts };
   }
 
-  /** Sends the checkpoint list, then the pending input (the page runs it once it has both). */
+  /** Sends the pending input, then the checkpoint list (the page runs the input once the list offers its checkpoint). */
   private flush(): void {
-    void this.post({ type: 'checkpoints', ...this.offer() });
     if (this.pending) { void this.post({ type: 'attention/load', ...this.pending }); this.pending = undefined; }
+    void this.post({ type: 'checkpoints', ...this.offer() });
   }
 
-  /** The workspace's checkpoints, the active one and any given or picked; all allow-listed. */
+  /**
+   * The active checkpoint first, then the workspace's, then any given or picked; all allow-listed.
+   * `selected` names the host's choice (a command's, a pick, the last run), none before that: the
+   * page keeps its own saved choice then.
+   */
   private offer(): { items: { label: string; description: string; path: string }[]; selected: string[] } {
-    const items = [...this.ictx.checkpoints()];
     const active = this.ictx.activeCheckpoint();
-    for (const p of [...(active ? [active] : []), ...this.extra]) {
-      if (!items.some((c) => c.path === p)) items.push({ label: basename(p), description: p === active ? `active · ${p}` : p, path: p });
-    }
+    const ws = this.ictx.checkpoints();
+    const items = [
+      ...(active ? [ws.find((c) => c.path === active) ?? { label: basename(active), description: `active · ${active}`, path: active }] : []),
+      ...ws.filter((c) => c.path !== active),
+    ];
+    for (const p of this.extra) if (!items.some((c) => c.path === p)) items.push({ label: basename(p), description: p, path: p });
     for (const c of items) this.allowed.add(c.path);
-    const sel = this.selected ?? this.result?.checkpoint ?? active ?? items[0]?.path;
-    return { items, selected: sel ? [sel] : [] };
+    return { items, selected: this.selected ? [this.selected] : [] };
   }
 
   private need(): AttentionResult {

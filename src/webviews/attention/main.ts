@@ -29,6 +29,7 @@ let checkpoints: { label: string; description: string; path: string }[] | null =
 let meta: ToViewOf<'attention/meta'> | null = null;
 let keep: number[] = [];
 let wantRun = false, autoRan = false;
+let hostSelected: string | undefined;
 let nextId = 1;
 const req = { run: 0, thumbs: 0, head: 0 };
 let headShown: { layer: number; head: number } | null = null;
@@ -302,20 +303,26 @@ function onHead(m: ToViewOf<'attention/head'>): void {
 
 onMessage((m: ToView) => {
   switch (m.type) {
-    case 'checkpoints':
+    case 'checkpoints': {
+      // The host's selection wins when it changed (a picked folder, a command); otherwise the
+      // page keeps its own choice while it is still offered.
+      const sel = m.selected[0], had = m.items.some((c) => c.path === state.checkpoint);
       checkpoints = m.items;
-      if (m.selected[0] && m.items.some((c) => c.path === m.selected[0]) && (wantRun || !state.checkpoint || !m.items.some((c) => c.path === state.checkpoint))) state.checkpoint = m.selected[0];
+      if (sel && sel !== hostSelected && m.items.some((c) => c.path === sel)) state.checkpoint = sel;
+      hostSelected = sel;
       renderCheckpoints();
       renderEmpty();
-      // Run what a command asked for, or what the page showed before a reload.
-      if (wantRun || (!meta && !autoRan && state.text.trim() && state.checkpoint)) { wantRun = false; run(); }
+      // Run what a command asked for, or (after a reload) what the page showed, if its checkpoint is still offered.
+      if (wantRun || (!meta && !autoRan && had && state.text.trim())) { wantRun = false; run(); }
       return;
+    }
     case 'attention/load':
       if (m.checkpoint) state.checkpoint = m.checkpoint;
       if (m.text !== undefined) { state.text = m.text; text.value = m.text; }
       if (m.pair !== undefined) { state.pair = m.pair; pair.value = m.pair; }
       save();
-      if (checkpoints) { renderCheckpoints(); run(); } else wantRun = true;
+      // The host sends the checkpoint list next; run now only if this page already offers the checkpoint.
+      if (checkpoints && (!m.checkpoint || checkpoints.some((c) => c.path === m.checkpoint))) { renderCheckpoints(); run(); } else wantRun = true;
       return;
     case 'attention/meta':
       // The answer to this page's run, or (after a reload) the host's last result.
