@@ -95,6 +95,23 @@ describe('predictions panel (host)', async () => {
     p.dispose();
   });
 
+  it('answers only the newest of overlapping runs', async () => {
+    const { ctx } = setup({ pick: CLS });
+    const p = PredictionsPanel.create(ctx as never, { checkpoint: MLM });
+    const fake = created[created.length - 1]!;
+    await exchange(fake, { type: 'ready' });
+    await exchange(fake, { type: 'predictions/pickCheckpoint', slot: 1 });
+    const from = fake.posted.length;
+    fake.fromPage({ type: 'predictions/run', requestId: 20, text: 'the [MASK] of the union', checkpoints: [MLM, CLS], topK: 2 });
+    const [res] = await exchange(fake, { type: 'predictions/run', requestId: 21, text: 'the union [MASK]', checkpoints: [MLM], topK: 2 });
+    // The worker answers in order: once this one is back, anything run 20 had queued is done too.
+    await worker.fillMask(MLM, 'the [MASK]', 1);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(fake.posted.slice(from).map((m) => [(m as Msg).type, (m as Msg)['requestId']]), [['predictions/result', 21]]);
+    assert.equal((res!['columns'] as unknown[]).length, 1);
+    p.dispose();
+  });
+
   it('loads nothing in an untrusted workspace and says why', async () => {
     const { ctx, inferCalls } = setup({ trusted: false });
     const p = PredictionsPanel.create(ctx as never, { checkpoint: MLM });

@@ -29,6 +29,8 @@ export class PredictionsPanel extends Panel {
   /** Text to load once the page is ready (a hidden panel's page reloads when shown). */
   private pendingText: string | undefined;
   private ready = false;
+  /** The newest run's id: an older run still computing stops between checkpoints and is not answered. */
+  private latestRun = -1;
 
   private constructor(panel: vscode.WebviewPanel, private readonly ictx: InferContext, opts?: PredictionsOptions) {
     super('predictions', panel, ictx, TITLE);
@@ -97,10 +99,14 @@ export class PredictionsPanel extends Panel {
     if (m.checkpoints.length === 0) throw new Error('no checkpoint chosen: choose one in the Checkpoint list (or "Choose a folder…")');
     const paths = m.checkpoints.map((p) => this.allowedPath(p));
     this.selected = [...paths];
+    this.latestRun = m.requestId;
     // One worker serves both checkpoints, one request after the other; a failure stays in its column.
     const columns: PredictionColumnMsg[] = [];
-    for (const checkpoint of paths) columns.push(await this.column(checkpoint, m.text, m.topK));
-    void this.post({ type: 'predictions/result', requestId: m.requestId, columns });
+    for (const checkpoint of paths) {
+      if (m.requestId !== this.latestRun) return; // superseded: the page has moved on
+      columns.push(await this.column(checkpoint, m.text, m.topK));
+    }
+    if (m.requestId === this.latestRun) void this.post({ type: 'predictions/result', requestId: m.requestId, columns });
   }
 
   private async column(checkpoint: string, text: string, topK: number): Promise<PredictionColumnMsg> {
