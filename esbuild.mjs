@@ -2,8 +2,16 @@
 // (browser, one IIFE and one stylesheet per panel). onnxruntime-node stays external: its native
 // binary is loaded from node_modules at run time, and only by the workers.
 import { build } from 'esbuild';
+import { resolve } from 'node:path';
 
 const minify = process.argv.includes('--minify');
+/** protobufjs's file/URL loader (util/fetch.js, with an XMLHttpRequest path) is never used: bundle a stub that throws. */
+const noProtobufFetch = {
+  name: 'no-protobuf-fetch',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/util\/fetch$|^@protobufjs\/fetch$/ }, (a) => (/protobufjs/.test(a.importer) ? { path: resolve('src/engine/ir/no-fetch.cjs') } : undefined));
+  },
+};
 const common = {
   bundle: true,
   platform: 'node',
@@ -12,6 +20,7 @@ const common = {
   sourcemap: true,
   minify,
   external: ['vscode', 'onnxruntime-node'],
+  plugins: [noProtobufFetch],
   logLevel: 'warning',
 };
 /** The webview panels: src/webviews/<name>/main.ts → dist/webviews/<name>.js (+ .css when it imports CSS). */
