@@ -151,6 +151,21 @@ for (const theme of ['dark', 'light']) {
       assert.deepEqual(failed, []);
       assert.deepEqual((await pg.posted()).filter((m) => m.type === 'log' && m.level === 'error'), []);
     });
+    await check(`${theme}: after a reload the page restores text, checkpoints, compare and top-k, and runs again`, async () => {
+      const saved = await page.evaluate(() => ({ ...__state, text: 'we the [MASK] of the united states', first: '/ws/runs/mlm-base', second: '/ws/runs/mlm-base/checkpoint-500', compare: true, k: 7 }));
+      // VS Code's getState survives a reload; the harness's stub does not, so the page is given the saved state.
+      await page.context().addInitScript((st) => {
+        let s = st;
+        Object.defineProperty(window, 'acquireVsCodeApi', { configurable: true, set() {}, get: () => () => ({ postMessage: (m) => window.__posted.push(m), getState: () => s, setState: (v) => { s = v; } }) });
+      }, saved);
+      await page.reload();
+      await until('ready', async () => (await pg.posted()).some((m) => m.type === 'ready'));
+      await pg.send({ type: 'checkpoints', items: ITEMS, selected: [] });
+      const r = await until('a run', () => lastRun(pg));
+      assert.deepEqual({ ...r, requestId: 0 }, { type: 'predictions/run', requestId: 0, text: saved.text, checkpoints: [B, A], topK: 7 });
+      assert.deepEqual(await page.evaluate(() => ['#text', '#first', '#second', '#topk'].map((q) => document.querySelector(q).value)), [saved.text, B, A, '7']);
+      assert.deepEqual((await pg.posted()).filter((m) => m.type === 'log'), []);
+    });
   } finally {
     await pg.close();
   }
