@@ -15,6 +15,7 @@ import type { InferContext } from './infer-context.js';
 import { Panel, viewType, webviewOptions } from './panel.js';
 
 export interface AttentionOptions { checkpoint?: string; text?: string; pair?: string }
+export const UNTRUSTED = 'this workspace is not trusted, so BERT Lab loads no checkpoint here (Restricted Mode). Trust the workspace (Workspaces: Manage Workspace Trust) to see attention.';
 const TITLE = 'BERT Lab: Attention';
 
 export class AttentionPanel extends Panel {
@@ -91,6 +92,7 @@ export class AttentionPanel extends Panel {
         // The page was hidden or reloaded: give it back the result it showed (no rerun).
         if (res && !this.pending) void this.post({ type: 'attention/meta', requestId: res.requestId, checkpoint: res.checkpoint, tokens: viewTokens(res.r), layers: res.r.layers.length, heads: res.r.heads, warnings: res.r.warnings, ms: res.ms });
         this.flush();
+        if (!this.ictx.trusted()) void this.post({ type: 'error', message: UNTRUSTED });
         return;
       }
       case 'attention/pickCheckpoint': {
@@ -114,7 +116,7 @@ export class AttentionPanel extends Panel {
   }
 
   private async run(m: ToHostOf<'attention/run'>): Promise<void> {
-    if (!this.ictx.trusted()) throw new Error('this workspace is not trusted, so BERT Lab loads no checkpoint here (Restricted Mode). Trust the workspace (Workspaces: Manage Workspace Trust) to see attention.');
+    if (!this.ictx.trusted()) throw new Error(UNTRUSTED);
     const folder = this.allowedPath(m.checkpoint);
     if (!m.text.trim()) throw new Error('the text is empty: type a sentence to see its attention');
     this.latest.run = m.requestId;

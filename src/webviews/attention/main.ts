@@ -222,7 +222,10 @@ avgBox.addEventListener('change', () => {
 });
 
 // ---- rendering what arrived ----
-function showMessage(kind: 'error' | 'warning' | 'muted', s: string): void { messages.append(h('div', { class: kind }, s)); }
+function showMessage(kind: 'error' | 'warning' | 'muted', s: string): void {
+  if ([...messages.children].some((e) => e.textContent === s)) return;  // e.g. "untrusted" on ready and again for the run
+  messages.append(h('div', { class: kind }, s));
+}
 
 function setOptions(sel: HTMLElement & { value: string }, opts: [string, string][], value: string): void {
   sel.replaceChildren(...opts.map(([v, label]) => h('vscode-option', { value: v, ...(v === value ? { selected: true } : {}) }, label)));
