@@ -127,13 +127,4 @@ describe('inference worker (what hovers use)', () => {
       await w.dispose();
     }
   });
-  it('draws a loss curve as SVG from run-log records', async () => {
-    const { lossCurveSvg } = await import('../src/engine/workspace/curves-svg.js');
-    const recs = [1, 2, 3, 4].map((step) => ({ type: 'step' as const, step, epoch: 0, loss: 5 - step, learning_rate: 1e-3, grad_norm: 1, tokens_per_second: 1, time: 0 }));
-    const svg = lossCurveSvg('run <a>', [...recs, { type: 'eval', step: 4, epoch: 0, metrics: { eval_loss: 1.5 } }]);
-    assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-    assert.match(svg, /run &lt;a&gt;/);
-    assert.equal((svg.match(/<path /g) ?? []).length, 3);
-    assert.match(svg, /<circle /);
-  });
 });

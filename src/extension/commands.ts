@@ -4,17 +4,17 @@
  * inference worker or the bundled CLI.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import * as vscode from 'vscode';
 import type { InferenceWorker } from '../engine/infer/infer-client.js';
 import { findMasks } from '../engine/workspace/mask-context.js';
 import { findRuns, scanRun } from '../engine/workspace/runs.js';
-import { lossCurveSvg } from '../engine/workspace/curves-svg.js';
 import { parseRunLog } from '../engine/train/state.js';
 import { CheckpointItem, DatasetItem, DatasetsProvider, RunItem, RunsProvider } from './trees.js';
 import { TrainingManager } from './training.js';
 import { requireTrust, settings, workspaceRoot } from './settings.js';
+import type { PanelServices } from './panels/index.js';
 
 export interface CommandDeps {
   extensionPath: string;
@@ -24,17 +24,18 @@ export interface CommandDeps {
   datasets: DatasetsProvider;
   runs: RunsProvider;
   output: vscode.OutputChannel;
+  panels: PanelServices;
 }
 
 export const ACTIVE_KEY = 'bertLab.activeCheckpoint';
 
-function runsRoot(): string | undefined {
+export function runsRoot(): string | undefined {
   const root = workspaceRoot();
   return root ? join(root, settings.runsFolder) : undefined;
 }
 
 /** Every checkpoint under the runs folder, for quick picks. */
-function allCheckpoints(): { label: string; description: string; path: string }[] {
+export function allCheckpoints(): { label: string; description: string; path: string }[] {
   const base = runsRoot();
   if (!base || !existsSync(base)) return [];
   return findRuns(base).flatMap((d) => {
@@ -45,7 +46,7 @@ function allCheckpoints(): { label: string; description: string; path: string }[
   });
 }
 
-async function pickCheckpoint(placeHolder: string): Promise<string | undefined> {
+export async function pickCheckpoint(placeHolder: string): Promise<string | undefined> {
   const items = allCheckpoints();
   const browse = { label: '$(folder) Choose a folder…', description: 'a Hugging Face or BERT Lab checkpoint folder', path: '' };
   const pick = await vscode.window.showQuickPick([...items, browse], { placeHolder });
@@ -184,39 +185,20 @@ export function commandTable(deps: CommandDeps): Record<string, (...args: unknow
       edit.replace(doc.uri, range, String(token));
       await vscode.workspace.applyEdit(edit);
     },
-    'bertLab.showAttention': async () => {
-      const ed = vscode.window.activeTextEditor;
+    'bertLab.showAttention': (item?: unknown) => {
       if (!requireTrust('loading checkpoints')) return;
-      const folder = active() ?? (await pickCheckpoint('Checkpoint whose attention to show'));
-      const text = ed ? ed.document.getText(ed.selection.isEmpty ? ed.document.lineAt(ed.selection.active.line).range : ed.selection) : undefined;
-      if (!folder || !text) return;
-      try {
-        const a = await deps.infer().attention(folder, text);
-        const T = a.tokens.length;
-        const lines = [`# Attention of ${basename(folder)}`, '', `Text: ${text}`, '', 'For each layer and head: the key each token attends to most (weight).', ''];
-        a.layers.forEach((probs, l) => {
-          for (let h = 0; h < a.heads; h++) {
-            const row = a.tokens.map((q, i) => {
-              let best = 0;
-              for (let j = 1; j < T; j++) if (probs[(h * T + i) * T + j]! > probs[(h * T + i) * T + best]!) best = j;
-              return `${q}→${a.tokens[best]} (${probs[(h * T + i) * T + best]!.toFixed(2)})`;
-            });
-            lines.push(`- layer ${l} head ${h}: ${row.join(', ')}`);
-          }
-        });
-        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content: lines.join('\n'), language: 'markdown' }));
-      } catch (e) { void vscode.window.showErrorMessage(`BERT Lab: ${(e as Error).message}`); }
+      const ed = vscode.window.activeTextEditor;
+      const text = ed && ed.document.uri.scheme !== 'output' ? ed.document.getText(ed.selection.isEmpty ? ed.document.lineAt(ed.selection.active.line).range : ed.selection).trim() : '';
+      deps.panels.attention({ checkpoint: item instanceof CheckpointItem ? item.checkpoint.path : typeof item === 'string' ? item : active(), ...(text ? { text: text.slice(0, 20_000) } : {}) });
     },
-    'bertLab.showTrainingCurves': async (item?: unknown) => {
-      const dir = item instanceof RunItem ? item.run.outputDir : (await vscode.window.showQuickPick(findRuns(runsRoot() ?? '').map((d) => ({ label: basename(d), path: d })), { placeHolder: 'Run' }))?.path;
-      if (!dir) return;
-      const log = join(dir, 'run_log.jsonl');
-      if (!existsSync(log)) { void vscode.window.showWarningMessage(`BERT Lab: ${basename(dir)} has no run_log.jsonl yet.`); return; }
-      const svgDir = join(dir, '.bertlab');
-      mkdirSync(svgDir, { recursive: true });
-      const file = join(svgDir, 'loss.svg');
-      writeFileSync(file, lossCurveSvg(basename(dir), parseRunLog(readFileSync(log, 'utf8'), log).records));
-      await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
+    'bertLab.openPredictions': (item?: unknown) => {
+      if (!requireTrust('loading checkpoints')) return;
+      const ed = vscode.window.activeTextEditor;
+      const sel = ed && !ed.selection.isEmpty ? ed.document.getText(ed.selection) : ed ? ed.document.lineAt(ed.selection.active.line).text : '';
+      deps.panels.predictions({ checkpoint: item instanceof CheckpointItem ? item.checkpoint.path : typeof item === 'string' ? item : active(), ...(findMasks(sel).length ? { text: sel.slice(0, 20_000) } : {}) });
+    },
+    'bertLab.showTrainingCurves': (item?: unknown) => {
+      deps.panels.curves(item instanceof RunItem ? item.run.outputDir : typeof item === 'string' ? item : undefined);
     },
     'bertLab.export': async (item?: unknown) => {
       if (!requireTrust('loading checkpoints')) return;

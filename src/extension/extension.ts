@@ -5,7 +5,9 @@
  */
 import * as vscode from 'vscode';
 import { InferenceWorker } from '../engine/infer/infer-client.js';
-import { ACTIVE_KEY, commandTable } from './commands.js';
+import { ACTIVE_KEY, allCheckpoints, commandTable, pickCheckpoint, runsRoot } from './commands.js';
+import { registerPanels, type PanelServices } from './panels/index.js';
+import { findRuns } from '../engine/workspace/runs.js';
 import { FillMaskCodeActions, MaskHoverProvider } from './hover.js';
 import { registerConfigDiagnostics } from './diagnostics.js';
 import { settings } from './settings.js';
@@ -14,7 +16,7 @@ import { DatasetsProvider, RunsProvider } from './trees.js';
 import { join } from 'node:path';
 
 /** What activate returns: the views' providers and the training manager (for tests and other extensions). */
-export interface BertLabApi { runs: RunsProvider; datasets: DatasetsProvider; training: TrainingManager }
+export interface BertLabApi { runs: RunsProvider; datasets: DatasetsProvider; training: TrainingManager; panels: PanelServices }
 
 export function activate(context: vscode.ExtensionContext): BertLabApi {
   const output = vscode.window.createOutputChannel('BERT Lab');
@@ -33,7 +35,14 @@ export function activate(context: vscode.ExtensionContext): BertLabApi {
     { dispose: () => { void worker?.dispose(); } },
   );
   registerConfigDiagnostics(context);
-  const deps = { extensionPath: context.extensionPath, state: context.workspaceState, training, infer, datasets, runs, output };
+  const panels = registerPanels(context, {
+    extensionUri: context.extensionUri, output, infer,
+    workspaceRuns: () => { const r = runsRoot(); return r ? findRuns(r) : []; },
+    liveRun: () => training.active?.outputDir,
+    checkpoints: allCheckpoints, activeCheckpoint, pickCheckpoint,
+    trusted: () => vscode.workspace.isTrusted,
+  });
+  const deps = { extensionPath: context.extensionPath, state: context.workspaceState, training, infer, datasets, runs, output, panels };
   for (const [id, fn] of Object.entries(commandTable(deps))) context.subscriptions.push(vscode.commands.registerCommand(id, fn));
 
   // Hover and code actions in the configured languages, re-registered when the setting changes.
@@ -60,7 +69,7 @@ export function activate(context: vscode.ExtensionContext): BertLabApi {
   context.subscriptions.push(watcher, watcher.onDidChange(soon), watcher.onDidCreate(soon), watcher.onDidDelete(soon));
   void vscode.commands.executeCommand('setContext', 'bertLab.trusted', vscode.workspace.isTrusted);
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void vscode.commands.executeCommand('setContext', 'bertLab.trusted', true)));
-  return { runs, datasets, training };
+  return { runs, datasets, training, panels };
 }
 
 export function deactivate(): void {}
