@@ -70,5 +70,9 @@ export function h(tag: string, attrs: Record<string, string | number | boolean |
 export function installErrorReporting(panel: string): void {
   window.addEventListener('error', (e) => log('error', `${panel}: ${e.message} (${e.filename}:${e.lineno})`));
   window.addEventListener('unhandledrejection', (e) => log('error', `${panel}: unhandled rejection: ${String((e as PromiseRejectionEvent).reason)}`));
-  document.addEventListener('securitypolicyviolation', (e) => log('error', `${panel}: CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`));
+  document.addEventListener('securitypolicyviolation', (e) => {
+    // Counted on the body too, where the end-to-end tests read it.
+    document.body.dataset.cspViolations = String(Number(document.body.dataset.cspViolations ?? 0) + 1);
+    log('error', `${panel}: CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
+  });
 }
