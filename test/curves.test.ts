@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CurveTail, isCurveRunFolder, loadCurveRun, openCurveRun } from '../src/engine/workspace/curves.js';
-import { alignSeries, chartSpecs, checkpointX, curvesCsv, emaSmooth, fmtValue, forLogScale, hitCheckpoint, seriesOf, type PlacedMark } from '../src/webviews/lib/curves-lib.js';
+import { alignSeries, chartSpecs, checkpointX, curvesCsv, decimate, emaExtend, emaSmooth, fmtValue, forLogScale, hitCheckpoint, seriesOf, type PlacedMark } from '../src/webviews/lib/curves-lib.js';
 import type { CurveRowMsg } from '../src/shared/messages/curves.js';
 import { toView } from '../src/shared/messages/index.js';
 import { validate } from '../src/shared/validate.js';
@@ -143,17 +143,39 @@ describe('curves page logic', () => {
     assert.deepEqual(emaSmooth([3, 1, 2], 0), [3, 1, 2]);
     // A constant stays constant at any weight (the debiasing removes the pull toward 0).
     for (const v of emaSmooth([7, 7, 7, 7], 0.99)) assert.ok(Math.abs(v! - 7) < 1e-12);
+    // Extending a live run's smoothing point by point gives the same values as smoothing it whole.
+    const acc = emaExtend([1, 2], 0.5, { out: [], last: 0, n: 0 });
+    assert.deepEqual(emaExtend([1, 2, null, 4], 0.5, acc).out, s);
   });
 
   it('aligns runs on one x axis (union of x, null where a run has no point)', () => {
     const a = alignSeries([{ x: [0, 2, 4], y: [1, 2, 3] }, { x: [1, 2, 5], y: [10, null, 30] }]);
-    assert.deepEqual([...a.x], [0, 1, 2, 4, 5]);
+    assert.deepEqual(Array.from(a.x), [0, 1, 2, 4, 5]);
     assert.deepEqual(a.ys, [[1, null, 2, 3, null], [null, 10, null, null, 30]]);
     assert.deepEqual(alignSeries([]).ys, []);
     const shared = [1, 3];
     const b = alignSeries([{ x: shared, y: [1, 2] }, { x: shared, y: [3, 4] }, { x: [2, 3, 7], y: [5, 6, 7] }]);
-    assert.deepEqual([...b.x], [1, 2, 3, 7]);
+    assert.deepEqual(Array.from(b.x), [1, 2, 3, 7]);
+    // A raw line and its smoothed line share their x: used as they are.
+    const c = alignSeries([{ x: shared, y: [1, 2] }, { x: shared, y: [5, 6] }]);
+    assert.equal(c.x, shared);
+    assert.deepEqual(c.ys, [[1, 2], [5, 6]]);
     assert.deepEqual(b.ys, [[1, null, 2, null], [3, null, 4, null], [null, 5, 6, 7]]);
+  });
+
+  it('decimates by pixel column (M4): first, last, min and max per column; neighbours outside a zoom kept', () => {
+    const x = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+    const y = [5, 1, 9, 3, 2, 2, 2, 2, 0, 7, 7, 1];
+    // Two columns of width 5.5: x 0–5 keeps 0 (first), 1 (min 1), 2 (max 9), 5 (last); x 6–11 keeps 6, 8 (min 0), 9 (max 7, the first of two), 11.
+    const d = decimate(x, [y], 0, 11, 2);
+    assert.deepEqual(d.x, [0, 1, 2, 5, 6, 8, 9, 11]);
+    assert.deepEqual(d.ys, [[5, 1, 9, 2, 2, 0, 7, 1]]);
+    // Zoomed to [3, 8], one column: 3 (first, max) and 8 (last, min), and the neighbours 2 and 9.
+    assert.deepEqual(decimate(x, [y], 3, 8, 1).x, [2, 3, 8, 9]);
+    // A second series with gaps adds its own points; few points are left alone.
+    const z = [null, null, null, null, 4, null, null, null, null, null, null, 3];
+    assert.deepEqual(decimate(x, [y, z], 0, 11, 2).x, [0, 1, 2, 4, 5, 6, 8, 9, 11]);
+    assert.equal(decimate(x, [y], 0, 11, 3).x, x);
   });
 
   it('takes one metric as points in x order; a repeated x keeps the last; rows without the x are left out', () => {

@@ -92,6 +92,8 @@ export class Chart {
   redraw(): void { this.u?.redraw(false, false); }
 
   private width(): number { return Math.max(200, this.el.clientWidth - 24); }
+  /** Pixel columns of the plotting area (the chart's width less the y axis). */
+  plotWidth(): number { return Math.max(50, Math.round(this.u ? this.u.bbox.width / (devicePixelRatio || 1) : this.width() - 60)); }
 
   private renderLegend(d: ChartData): void {
     const items = d.series.filter((s) => s.kind !== 'faint').map((s) => {

@@ -15,7 +15,7 @@ import '../common/base.css';
 import './curves.css';
 import type { CheckpointMarkMsg, CurveRowMsg, CurveRunMsg, RunRefMsg } from '../../shared/messages/curves.js';
 import { cssVar, h, installErrorReporting, loadState, onMessage, onThemeChange, post, saveState } from '../common/host.js';
-import { type PlacedMark, type XMode, X_LABEL, alignSeries, chartSpecs, checkpointX, curvesCsv, emaSmooth, forLogScale, metricLabel, seriesOf } from '../lib/curves-lib.js';
+import { type PlacedMark, type XMode, X_LABEL, type EmaState, alignSeries, chartSpecs, checkpointX, curvesCsv, decimate, emaExtend, forLogScale, metricLabel, seriesOf } from '../lib/curves-lib.js';
 import { Chart, type ChartHost, type SeriesDef, type Theme } from './chart.js';
 import { exportPng } from './export.js';
 
@@ -33,6 +33,8 @@ const seriesKey = (runId: string, key: string) => `${key}\n${runId}`;
 class RunView {
   readonly keys = new Set<string>();
   private cache = new Map<string, { x: number[]; y: (number | null)[] }>();
+  /** Smoothed series, extended as the cached series grow (EMA is incremental). */
+  private smooth = new Map<string, EmaState>();
   constructor(public run: CurveRunMsg) { this.addKeys(run.rows); }
   private addKeys(rows: readonly CurveRowMsg[]) { for (const r of rows) for (const k in r.values) this.keys.add(k); }
   series(key: string, mode: XMode) {
@@ -40,6 +42,12 @@ class RunView {
     let s = this.cache.get(ck);
     if (!s) { s = seriesOf(this.run.rows, key, mode); this.cache.set(ck, s); }
     return s;
+  }
+  smoothed(key: string, mode: XMode, w: number): (number | null)[] {
+    const s = this.series(key, mode), sk = `${mode}\n${key}\n${w}`;
+    let acc = this.smooth.get(sk);
+    if (!acc || acc.out.length > s.y.length) { acc = { out: [], last: 0, n: 0 }; this.smooth.set(sk, acc); }
+    return emaExtend(s.y, w, acc).out;
   }
   append(rows: readonly CurveRowMsg[], marks: readonly CheckpointMarkMsg[], live: boolean) {
     for (const r of rows) this.run.rows.push(r);
@@ -49,7 +57,10 @@ class RunView {
       const [mode, key] = ck.split('\n') as [XMode, string];
       const add = seriesOf(rows, key, mode);
       if (!add.x.length) continue;
-      if (!s.x.length || add.x[0]! > s.x[s.x.length - 1]!) { for (let i = 0; i < add.x.length; i++) { s.x.push(add.x[i]!); s.y.push(add.y[i]!); } } else this.cache.delete(ck);
+      if (!s.x.length || add.x[0]! > s.x[s.x.length - 1]!) { for (let i = 0; i < add.x.length; i++) { s.x.push(add.x[i]!); s.y.push(add.y[i]!); } } else {
+        this.cache.delete(ck);
+        for (const sk of [...this.smooth.keys()]) if (sk.startsWith(`${ck}\n`)) this.smooth.delete(sk);
+      }
     }
     for (const m of marks) {
       const i = this.run.checkpoints.findIndex((c) => c.step === m.step);
@@ -196,10 +207,11 @@ const chartHost: ChartHost = {
 function setZoom(z: { min: number; max: number } | null, from: Chart | null): void {
   zoom = z;
   for (const c of charts.values()) if (c !== from || z === null) c.applyZoom(z);
+  scheduleUpdate(); // the data for the new range, decimated to it
 }
 
 /** One chart's lines: per shown run and metric, the raw line (faint under a smoothed one) or the eval points. */
-function chartData(keys: string[]): { x: ArrayLike<number>; series: SeriesDef[]; ys: (number | null)[][]; marks: PlacedMark[] } {
+function chartData(keys: string[], columns: number): { x: ArrayLike<number>; series: SeriesDef[]; ys: (number | null)[][]; marks: PlacedMark[] } {
   const mode = xMode(), w = smoothing(), hidden = new Set(state.hiddenSeries);
   const defs: SeriesDef[] = [], parts: { x: number[]; y: (number | null)[] }[] = [];
   const ids = shownIds();
@@ -214,12 +226,14 @@ function chartData(keys: string[]): { x: ArrayLike<number>; series: SeriesDef[];
       else if (w > 0) {
         // Smooth the raw values, then drop what a log axis cannot show.
         defs.push({ ...base, id: `${id}|${key}|raw`, kind: 'faint' }, { ...base, id: `${id}|${key}`, kind: 'smooth' });
-        const sm = emaSmooth(s.y, w);
+        const sm = v.smoothed(key, mode, w);
         parts.push({ x: s.x, y }, { x: s.x, y: state.log ? forLogScale(sm) : sm });
       } else { defs.push({ ...base, id: `${id}|${key}`, kind: 'raw' }); parts.push({ x: s.x, y }); }
     }
   }
-  const a = parts.length === 1 ? { x: parts[0]!.x, ys: [parts[0]!.y] } : alignSeries(parts);
+  const all = parts.length === 1 ? { x: parts[0]!.x, ys: [parts[0]!.y] } : alignSeries(parts);
+  // Only what the plot's pixel columns can show goes to uPlot (a 100k-point run stays cheap to redraw); zooming decimates again.
+  const a = all.x.length ? decimate(all.x, all.ys, zoom?.min ?? all.x[0]!, zoom?.max ?? all.x[all.x.length - 1]!, columns) : all;
   const marks: PlacedMark[] = [];
   for (const id of ids) {
     const run = views.get(id)!.run;
@@ -242,12 +256,22 @@ function emptyState(): HTMLElement | null {
 }
 
 let grid: HTMLElement | null = null;
-/** Redraws the charts: all of them rebuilt (`rebuildCharts`) or their data updated, once per frame. */
-let pending = false;
+/**
+ * Redraws the charts' data at the next frame, at most one update per frame, and for big runs
+ * (an update of 100k points takes tens of ms) no sooner than 3× the last update's time after it
+ * ended: a streaming run keeps at least ~3/4 of the main thread for scrolling, hovering, zooming.
+ */
+let pending = false, lastCost = 0, lastEnd = 0;
 function scheduleUpdate(): void {
   if (pending) return;
   pending = true;
-  requestAnimationFrame(() => { pending = false; updateCharts(); });
+  const wait = Math.max(0, lastEnd + Math.min(1000, 3 * lastCost) - performance.now());
+  setTimeout(() => requestAnimationFrame(() => {
+    pending = false;
+    const t = performance.now();
+    updateCharts();
+    lastEnd = performance.now(); lastCost = lastEnd - t;
+  }), wait);
 }
 
 function rebuildCharts(): void {
@@ -276,7 +300,7 @@ function updateCharts(): void {
     if (!c || c.spec.keys.join() !== spec.keys.join()) { c?.destroy(); c = new Chart(spec, chartHost); charts.set(spec.id, c); }
     // Keep the grid in chart order (a new metric may appear mid-run).
     if (grid!.children[i] !== c.el) grid!.insertBefore(c.el, grid!.children[i] ?? null);
-    c.update(chartData(spec.keys));
+    c.update(chartData(spec.keys, c.plotWidth()));
   });
 }
 

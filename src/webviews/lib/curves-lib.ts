@@ -17,16 +17,24 @@ export const xOf = (r: CurveRowMsg, mode: XMode): number | null => (mode === 'st
  * toward 0. A gap (null) stays a gap and does not advance the average.
  */
 export function emaSmooth(ys: ArrayLike<number | null>, weight: number): (number | null)[] {
-  const out = new Array<number | null>(ys.length);
-  let last = 0, n = 0;
-  for (let i = 0; i < ys.length; i++) {
+  return emaExtend(ys, weight, { out: [], last: 0, n: 0 }).out;
+}
+
+/** The running state of an EMA: the smoothed values so far, the biased average, the points averaged. */
+export interface EmaState { out: (number | null)[]; last: number; n: number }
+/** Continues `acc` over ys[acc.out.length…] (a live run's new points): the same values as smoothing all of ys at once. */
+export function emaExtend(ys: ArrayLike<number | null>, weight: number, acc: EmaState): EmaState {
+  let { last, n } = acc;
+  const out = acc.out;
+  for (let i = out.length; i < ys.length; i++) {
     const y = ys[i];
-    if (y === null || y === undefined || !Number.isFinite(y)) { out[i] = null; continue; }
+    if (y === null || y === undefined || !Number.isFinite(y)) { out.push(null); continue; }
     last = last * weight + (1 - weight) * y;
     n++;
-    out[i] = weight === 0 ? y : last / (1 - weight ** n);
+    out.push(weight === 0 ? y : last / (1 - weight ** n));
   }
-  return out;
+  acc.last = last; acc.n = n;
+  return acc;
 }
 
 /** One metric of one run as (x, y) points in x order (a repeated x, e.g. after a resume, keeps the last value). */
@@ -52,11 +60,13 @@ export function seriesOf(rows: readonly CurveRowMsg[], key: string, mode: XMode)
  * Several series on one shared x axis: the sorted union of their x values, and each series' y at
  * those x (null where it has no point). This is uPlot's AlignedData; lines span the gaps.
  */
-export function alignSeries(series: readonly { x: readonly number[]; y: readonly (number | null)[] }[]): { x: Float64Array; ys: (number | null)[][] } {
+export function alignSeries(series: readonly { x: readonly number[]; y: readonly (number | null)[] }[]): { x: ArrayLike<number>; ys: (number | null)[][] } {
   // Each x is sorted: merge them pairwise (linear), once per distinct array (a raw line and its
-  // smoothed line share theirs).
+  // smoothed line share theirs). One array shared by all: nothing to align (no copies).
+  const distinct = [...new Set(series.map((s) => s.x))];
+  if (distinct.length === 1 && series.every((s) => s.y.length === s.x.length)) return { x: distinct[0]!, ys: series.map((s) => s.y as (number | null)[]) };
   let x: ArrayLike<number> = [];
-  for (const xs of new Set(series.map((s) => s.x))) x = mergeSorted(x, xs);
+  for (const xs of distinct) x = mergeSorted(x, xs);
   const n = x.length;
   const ys = series.map((s) => {
     const y = new Array<number | null>(n).fill(null);
@@ -67,7 +77,7 @@ export function alignSeries(series: readonly { x: readonly number[]; y: readonly
     }
     return y;
   });
-  return { x: Float64Array.from(x), ys };
+  return { x, ys };
 }
 
 /** The sorted union (without repeats) of two sorted arrays. */
@@ -80,6 +90,47 @@ function mergeSorted(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
     else push(b[j++]!);
   }
   return out;
+}
+
+/** The first index whose x is ≥ v (`strict`: > v), x sorted. */
+function lowerBound(x: ArrayLike<number>, v: number, strict = false): number {
+  let lo = 0, hi = x.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (x[mid]! < v || (strict && x[mid] === v)) lo = mid + 1; else hi = mid; }
+  return lo;
+}
+
+/**
+ * M4 decimation (Jugel et al., "M4: a visualization-oriented time series data aggregation",
+ * VLDB 2014): over [x0, x1] cut into `columns` equal columns (one per pixel), keep each series'
+ * first, last, smallest and largest point in each column — a line drawn at that width looks the
+ * same as with every point. Each series' nearest point outside the range on either side is kept
+ * so lines reach the edges. Aligned data in, aligned data out (the union of the kept indices).
+ */
+export function decimate(x: ArrayLike<number>, ys: readonly (readonly (number | null)[])[], x0: number, x1: number, columns: number): { x: ArrayLike<number>; ys: (number | null)[][] } {
+  const n = x.length;
+  if (n <= 4 * columns || !(x1 > x0) || columns < 1) return { x, ys: ys as (number | null)[][] };
+  const keep = new Uint8Array(n);
+  const i0 = lowerBound(x, x0), i1 = lowerBound(x, x1, true) - 1;
+  const w = (x1 - x0) / columns;
+  for (const y of ys) {
+    for (let i = i0 - 1; i >= 0; i--) if (y[i] !== null) { keep[i] = 1; break; }
+    for (let i = i1 + 1; i < n; i++) if (y[i] !== null) { keep[i] = 1; break; }
+    let col = -1, first = -1, last = -1, lo = -1, hi = -1;
+    const flush = () => { if (first >= 0) keep[first] = keep[last] = keep[lo] = keep[hi] = 1; };
+    for (let i = i0; i <= i1; i++) {
+      const v = y[i];
+      if (v === null || v === undefined) continue;
+      const c = Math.min(columns - 1, Math.floor((x[i]! - x0) / w));
+      if (c !== col) { flush(); col = c; first = lo = hi = i; }
+      last = i;
+      if (v < y[lo]!) lo = i;
+      if (v > y[hi]!) hi = i;
+    }
+    flush();
+  }
+  const idx: number[] = [];
+  for (let i = 0; i < n; i++) if (keep[i]) idx.push(i);
+  return { x: idx.map((i) => x[i]!), ys: ys.map((y) => idx.map((i) => y[i] ?? null)) };
 }
 
 /** On a log axis, values ≤ 0 cannot be drawn: they become gaps. */

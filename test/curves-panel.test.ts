@@ -1,0 +1,144 @@
+/**
+ * The Training Curves panel's host side in plain Node (a stub of the vscode API, run folders
+ * written in a temp dir): what it offers on `ready`, what it sends for a selection and refuses
+ * (a folder it never offered), how it follows a live run, the "Add run…" dialog, and opening a
+ * checkpoint by its step.
+ */
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Uri, created, useVscodeStub, window as stubWindow, type FakeWebviewPanel } from './vscode-stub.js';
+
+useVscodeStub();
+type Msg = { type: string } & Record<string, unknown>;
+const line = (o: object) => `${JSON.stringify(o)}\n`;
+const T0 = 1_700_000_000_000;
+const step = (s: number, loss: number) => line({ type: 'step', step: s, epoch: s / 10, loss, learning_rate: 1e-3, grad_norm: 1, tokens_per_second: 100, time: T0 + s * 1000 });
+
+let dir: string, runA: string, runLive: string, hf: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bertlab-curves-panel-'));
+  runA = join(dir, 'runs', 'a');
+  mkdirSync(join(runA, 'checkpoint-2'), { recursive: true });
+  writeFileSync(join(runA, 'run_log.jsonl'), line({ type: 'start', time: T0, run_name: 'a', output_dir: runA, max_steps: 2, num_train_epochs: 1 }) + step(1, 2) + step(2, 1)
+    + line({ type: 'checkpoint', step: 2, path: join(runA, 'checkpoint-2'), metrics: {} }) + line({ type: 'done', step: 2, time: T0 + 3000, reason: 'completed' }));
+  runLive = join(dir, 'runs', 'live');
+  mkdirSync(runLive, { recursive: true });
+  writeFileSync(join(runLive, 'run_log.jsonl'), line({ type: 'start', time: T0, run_name: 'live', output_dir: runLive, max_steps: 9, num_train_epochs: 1 }) + step(1, 3));
+  hf = join(dir, 'elsewhere', 'hf');
+  mkdirSync(join(hf, 'checkpoint-4'), { recursive: true });
+  writeFileSync(join(hf, 'trainer_state.json'), JSON.stringify({ global_step: 4, log_history: [{ loss: 0.5, learning_rate: 1e-3, epoch: 1, step: 4 }] }));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function setup(live?: () => string | undefined) {
+  const log: string[] = [], opened: [string, string][] = [];
+  const ctx = {
+    extensionUri: Uri.file('/ext'), output: { appendLine: (s: string) => log.push(s) },
+    workspaceRuns: () => [runA, runLive],
+    liveRun: live ?? (() => undefined),
+    openCheckpoint: (path: string, view: string) => { opened.push([path, view]); },
+  };
+  return { ctx, log, opened };
+}
+/** Sends a message as the page and waits for the host's next `n` messages. */
+async function exchange(panel: FakeWebviewPanel, m: unknown, n = 1): Promise<Msg[]> {
+  const from = panel.posted.length;
+  panel.fromPage(m);
+  for (let i = 0; i < 400 && panel.posted.length < from + n; i++) await new Promise((r) => setTimeout(r, 5));
+  return panel.posted.slice(from) as Msg[];
+}
+
+describe('curves panel (host)', async () => {
+  const { CurvesPanel } = await import('../src/extension/panels/curves.js');
+
+  it('offers the workspace runs and a given folder; sends the selected runs; refuses a folder it never offered', async () => {
+    const { ctx } = setup();
+    const p = CurvesPanel.create(ctx as never, [hf]);
+    const fake = created[created.length - 1]!;
+    assert.equal(fake.viewType, 'bertLab.curves');
+    const [runs] = await exchange(fake, { type: 'ready' });
+    assert.deepEqual(runs, { type: 'curves/runs', runs: [
+      { id: runA, name: 'a', source: 'bertlab', status: 'completed', live: false, shown: false },
+      { id: runLive, name: 'live', source: 'bertlab', status: 'incomplete', live: false, shown: false },
+      { id: hf, name: 'hf', source: 'hf', status: 'incomplete', live: false, shown: true },
+    ] });
+    const [a, h] = await exchange(fake, { type: 'curves/select', ids: [runA, hf] }, 2);
+    assert.equal(a!.type, 'curves/data');
+    const ra = a!['run'] as { id: string; rows: { step: number; values: Record<string, number> }[]; checkpoints: unknown[]; live: boolean };
+    assert.equal(ra.id, runA);
+    assert.deepEqual(ra.rows.map((r) => [r.step, r.values['loss']]), [[1, 2], [2, 1]]);
+    assert.deepEqual(ra.checkpoints, [{ step: 2, path: join(runA, 'checkpoint-2'), best: false }]);
+    assert.equal(ra.live, false);
+    assert.equal((h!['run'] as { source: string }).source, 'hf');
+    // Already shown runs are not sent again; a path the panel never offered is refused by name.
+    const [err] = await exchange(fake, { type: 'curves/select', ids: [runA, hf, '/etc'] });
+    assert.equal(err!.type, 'error');
+    assert.match(err!['message'] as string, /not a run of this workspace nor a folder added with "Add run…": \/etc/);
+    p.dispose();
+  });
+
+  it('opens a shown run\'s checkpoint by its step; a step without one is an error', async () => {
+    const { ctx, opened } = setup();
+    const p = CurvesPanel.create(ctx as never);
+    const fake = created[created.length - 1]!;
+    await exchange(fake, { type: 'ready' });
+    await exchange(fake, { type: 'curves/select', ids: [runA] });
+    await exchange(fake, { type: 'curves/openCheckpoint', id: runA, step: 2, view: 'attention' }, 0);
+    assert.deepEqual(opened, [[join(runA, 'checkpoint-2'), 'attention']]);
+    const [err] = await exchange(fake, { type: 'curves/openCheckpoint', id: runA, step: 1, view: 'predictions' });
+    assert.match(err!['message'] as string, /a has no checkpoint at step 1/);
+    const [err2] = await exchange(fake, { type: 'curves/openCheckpoint', id: runLive, step: 1, view: 'predictions' });
+    assert.match(err2!['message'] as string, /is not a shown run/);
+    p.dispose();
+  });
+
+  it('follows a shown live run: appends what the log gains, then says it ended', async () => {
+    let live: string | undefined = runLive;
+    const { ctx } = setup(() => live);
+    const p = CurvesPanel.create(ctx as never);
+    const fake = created[created.length - 1]!;
+    const [runs] = await exchange(fake, { type: 'ready' });
+    assert.deepEqual((runs!['runs'] as { id: string; live: boolean; status: string }[]).filter((r) => r.live).map((r) => [r.id, r.status]), [[runLive, 'training']]);
+    const [data] = await exchange(fake, { type: 'curves/select', ids: [runLive] });
+    assert.equal((data!['run'] as { live: boolean }).live, true);
+    const tick = () => (p as unknown as { tick(): void }).tick();
+    const from = fake.posted.length;
+    tick();
+    assert.equal(fake.posted.length, from, 'nothing new: nothing sent');
+    mkdirSync(join(runLive, 'checkpoint-2'));
+    appendFileSync(join(runLive, 'run_log.jsonl'), step(2, 2.5) + line({ type: 'checkpoint', step: 2, path: join(runLive, 'checkpoint-2'), metrics: {} }));
+    tick();
+    assert.deepEqual(fake.posted.slice(from), [{ type: 'curves/append', id: runLive, rows: [{ step: 2, epoch: 0.2, time: 2, values: { loss: 2.5, learning_rate: 1e-3, grad_norm: 1, tokens_per_second: 100 } }], checkpoints: [{ step: 2, path: join(runLive, 'checkpoint-2'), best: false }], live: true }]);
+    appendFileSync(join(runLive, 'run_log.jsonl'), line({ type: 'done', step: 2, time: T0 + 3000, reason: 'completed', best_model_checkpoint: null }));
+    live = undefined;
+    tick();
+    const [end, relist] = fake.posted.slice(from + 1) as Msg[];
+    assert.deepEqual(end, { type: 'curves/append', id: runLive, rows: [], checkpoints: [], live: false });
+    assert.equal(relist!.type, 'curves/runs');
+    p.dispose();
+  });
+
+  it('adds a folder through the dialog, or says why a folder holds no run', async () => {
+    const { ctx } = setup();
+    const p = CurvesPanel.create(ctx as never);
+    const fake = created[created.length - 1]!;
+    await exchange(fake, { type: 'ready' });
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    const dialog = stubWindow as unknown as { showOpenDialog: () => Promise<Uri[] | undefined> };
+    dialog.showOpenDialog = async () => [Uri.file(empty)];
+    const [err] = await exchange(fake, { type: 'curves/addRun' });
+    assert.match(err!['message'] as string, /empty holds no run: choose a folder with a run_log\.jsonl/);
+    dialog.showOpenDialog = async () => [Uri.file(hf)];
+    const [runs] = await exchange(fake, { type: 'curves/addRun' });
+    assert.deepEqual((runs!['runs'] as { id: string; shown: boolean }[]).map((r) => [r.id, r.shown]), [[runA, false], [runLive, false], [hf, true]]);
+    const [data] = await exchange(fake, { type: 'curves/select', ids: [hf] });
+    assert.deepEqual((data!['run'] as { rows: unknown[] }).rows, [{ step: 4, epoch: 1, time: null, values: { loss: 0.5, learning_rate: 1e-3 } }]);
+    dialog.showOpenDialog = async () => undefined;
+    assert.deepEqual(await exchange(fake, { type: 'curves/addRun' }, 0), [], 'cancelled: nothing');
+    p.dispose();
+  });
+});
