@@ -154,13 +154,42 @@ for (const theme of ['dark', 'light']) {
       assert.deepEqual((await state(p)).hiddenSeries, [`eval_loss\n${runA.id}`]);
       assert.ok((await inspect(p))[0].ink < before[0].ink);
     });
+    await check('drag-zoom is shared by the charts and kept while a live run appends; double-click resets', async () => {
+      const full = await inspect(p);
+      const box = await p.page.locator('.chart[data-chart=loss] .u-over').boundingBox();
+      const y = box.y + box.height / 2;
+      await p.page.mouse.move(box.x + box.width * 0.3, y);
+      await p.page.mouse.down();
+      await p.page.mouse.move(box.x + box.width * 0.6, y, { steps: 5 });
+      await p.page.mouse.up();
+      await settle(p);
+      const zoomed = await inspect(p);
+      for (let i = 0; i < full.length; i++) assert.notEqual(zoomed[i].hash, full[i].hash, `${full[i].id} follows the zoom`);
+      // A new point far right of the zoomed range: the view does not move.
+      await p.send({ type: 'curves/append', id: runA.id, rows: [{ step: 205, epoch: 2.05, time: 102.5, values: { grad_norm: 1 } }], checkpoints: [], live: true });
+      await settle(p);
+      assert.equal((await inspect(p)).find((c) => c.id === 'grad_norm').hash, zoomed.find((c) => c.id === 'grad_norm').hash);
+      await p.page.mouse.dblclick(box.x + box.width * 0.5, y);
+      await settle(p);
+      assert.notEqual((await inspect(p))[0].hash, zoomed[0].hash);
+    });
+    await check('a theme change redraws in the new colours without errors', async () => {
+      const before = await inspect(p);
+      await p.page.evaluate(() => { document.body.classList.replace('vscode-dark', 'vscode-light'); document.documentElement.style.setProperty('--vscode-charts-blue', '#ff0000'); });
+      await settle(p);
+      const after = await inspect(p);
+      assert.notEqual(after[0].hash, before[0].hash);
+      assert.ok(after[0].ink > 800);
+      assert.ok(await p.page.evaluate(() => { const c = document.querySelector('.chart canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 0; i < d.length; i += 4) if (d[i] === 255 && d[i + 1] === 0 && d[i + 2] === 0) return true; return false; }), 'run-a is drawn in the new charts-blue');
+      await p.page.evaluate(() => { document.body.classList.replace('vscode-light', 'vscode-dark'); document.documentElement.style.removeProperty('--vscode-charts-blue'); });
+    });
     await check('a live append extends the run', async () => {
       const before = (await lastPosted(p, 'saveFile')).data;
       await p.send({ type: 'curves/append', id: runA.id, rows: [{ step: 210, epoch: 2.1, time: 105, values: { loss: 0.2 } }], checkpoints: [{ step: 210, path: '/ws/runs/run-a/checkpoint-210', best: false }], live: true });
       await p.page.click('text=Export CSV');
       const csv = (await lastPosted(p, 'saveFile')).data;
       assert.notEqual(csv, before);
-      assert.ok(csv.endsWith('run-a,210,2.1,105,,,,,0.2,\r\n'));
+      assert.ok(csv.endsWith('run-a,205,2.05,102.5,,,1,,,\r\nrun-a,210,2.1,105,,,,,0.2,\r\n'));
     });
     await check('a malformed message is dropped and logged', async () => {
       await p.send({ type: 'curves/data', run: 5 });

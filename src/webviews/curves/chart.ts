@@ -50,6 +50,8 @@ export class Chart {
   private shape = '';
   private syncing = false;
   private down: { x: number; y: number } | null = null;
+  /** The mouse is over this chart (the cursor also moves in synced charts: they show no tooltip). */
+  private hovered = false;
 
   constructor(readonly spec: ChartSpec, private readonly host: ChartHost) {
     this.plotEl = h('div', { class: 'plot' });
@@ -157,7 +159,8 @@ export class Chart {
       if (m) this.host.markClicked(m, e);
     });
     over.addEventListener('dblclick', () => this.host.setZoom(null, this));
-    over.addEventListener('mouseleave', () => { this.tooltip.style.display = 'none'; });
+    over.addEventListener('mouseenter', () => { this.hovered = true; });
+    over.addEventListener('mouseleave', () => { this.hovered = false; this.tooltip.style.display = 'none'; });
   }
 
   private markAt(px: number): PlacedMark | null {
@@ -192,7 +195,7 @@ export class Chart {
     const d = this.data, idx = u.cursor.idx, left = u.cursor.left ?? -1;
     over: {
       u.over.style.cursor = this.markAt(left) ? 'pointer' : '';
-      if (!d || idx === null || idx === undefined || left < 0) break over;
+      if (!this.hovered || !d || idx === null || idx === undefined || left < 0) break over;
       const xs = d.x;
       const lines: HTMLElement[] = [];
       d.series.forEach((s, i) => {
