@@ -118,6 +118,9 @@ describe('attention panel (host)', async () => {
     assert.deepEqual([meta!.type, meta!['requestId'], (meta!['tokens'] as unknown[]).length, list!.type], ['attention/meta', 11, T, 'checkpoints']);
     const [th] = await exchange(fake, { type: 'attention/thumbs', requestId: 1, keep, mean: true, size: 8 });
     assert.equal(th!['requestId'], 1, 'a reloaded page numbers its requests from 1 again');
+    assert.deepEqual([th!['data'], th!['scale']], [thumbs[0]!['data'], thumbs[0]!['scale']], 'the same request, the same thumbnails (from the cache)');
+    const [heads] = await exchange(fake, { type: 'attention/thumbs', requestId: 2, keep, mean: false, size: 8 });
+    assert.equal(heads!['count'], 2 * Hn, 'another request is not answered from the cache');
     p.dispose();
   });
 

@@ -124,13 +124,18 @@ export function thumbnailsOfLayer(r: AttentionResult, layer: number, K: Int32Arr
     scale[t] = max;
     acc.fill(0);
   };
-  const colBin = new Int32Array(n);
-  for (let j = 0; j < n; j++) colBin[j] = bin[j]!;
+  // Bins are contiguous runs of kept positions: sum each run of a row, then add it once.
+  const end = new Int32Array(s);
+  for (let b = 0, k = 0; b < s; b++) { k += count[b]!; end[b] = k; }
   for (let h = 0; h < r.heads; h++) {
     const base = h * T * T;
     for (let i = 0; i < n; i++) {
       const row = base + K[i]! * T, rb = bin[i]! * s;
-      for (let j = 0; j < n; j++) acc[rb + colBin[j]!]! += a[row + K[j]!]!;
+      for (let b = 0, j = 0; b < s; b++) {
+        let sum = 0;
+        for (const e = end[b]!; j < e; j++) sum += a[row + K[j]!]!;
+        acc[rb + b]! += sum;
+      }
     }
     if (!mean) emit(first + h, 1);
   }

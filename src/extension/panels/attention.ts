@@ -30,6 +30,8 @@ export class AttentionPanel extends Panel {
   /** Checkpoints given by a command or picked by the user, offered beside the workspace's. */
   private readonly extra = new Set<string>();
   private selected: string | undefined;
+  /** The last few thumbnail sets of the current result, by request (mean, size, kept positions). */
+  private readonly thumbCache = new Map<string, { r: AttentionResult; t: { size: number; count: number; data: Uint8Array; scale: number[] } }>();
 
   private constructor(panel: vscode.WebviewPanel, private readonly ictx: InferContext, opts?: AttentionOptions) {
     super('attention', panel, ictx, TITLE);
@@ -127,6 +129,7 @@ export class AttentionPanel extends Panel {
     seqLength(r);
     const ms = performance.now() - t0;
     this.result = { r, checkpoint: folder, requestId: m.requestId, ms };
+    this.thumbCache.clear();
     this.logLine(`attention of ${folder}: ${r.tokens.length} tokens, ${r.layers.length} layers × ${r.heads} heads in ${ms.toFixed(0)} ms`);
     void this.post({ type: 'attention/meta', requestId: m.requestId, checkpoint: folder, tokens: viewTokens(r), layers: r.layers.length, heads: r.heads, warnings: r.warnings, ms });
   }
@@ -134,6 +137,8 @@ export class AttentionPanel extends Panel {
   /** Thumbnails layer by layer, yielding between layers so a newer request (or run) supersedes this one. */
   private async thumbs(m: ToHostOf<'attention/thumbs'>): Promise<void> {
     const r = this.need();
+    const key = `${m.mean ? 'mean' : 'heads'}/${m.size}/${m.keep.join(',')}`, hit = this.thumbCache.get(key);
+    if (hit && hit.r === r) { this.latest.thumbs = m.requestId; void this.post({ type: 'attention/thumbs', requestId: m.requestId, ...hit.t }); return; }
     const K = checkKeep(m.keep, seqLength(r));
     const s = thumbSize(K.length, m.size), per = m.mean ? 1 : r.heads, count = r.layers.length * per;
     const data = new Uint8Array(count * s * s), scale = new Array<number>(count).fill(0);
@@ -143,11 +148,15 @@ export class AttentionPanel extends Panel {
       await new Promise((done) => setImmediate(done));
       if (this.latest.thumbs !== m.requestId || this.result?.r !== r) return;
     }
+    // Toggling "hide special" or "average heads" back asks for the same thumbnails again.
+    if (this.thumbCache.size >= 4) this.thumbCache.delete(this.thumbCache.keys().next().value!);
+    this.thumbCache.set(key, { r, t: { size: s, count, data, scale } });
     void this.post({ type: 'attention/thumbs', requestId: m.requestId, size: s, count, data, scale });
   }
 
   override dispose(): void {
     this.result = null;
+    this.thumbCache.clear();
     super.dispose();
   }
 }
