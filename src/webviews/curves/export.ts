@@ -40,7 +40,11 @@ export function exportPng(charts: Chart[], grid: HTMLElement | null, runs: { nam
       const ir = item.getBoundingClientRect(), sw = item.querySelector<HTMLElement>('.swatch');
       const lx = ir.left - g.left + pad, ly = ir.top - g.top + head + ir.height / 2;
       ctx.globalAlpha = item.classList.contains('off') ? 0.4 : 1;
-      if (sw) { ctx.fillStyle = getComputedStyle(sw).borderTopColor; ctx.fillRect(lx + 4, ly - 1, 12, 3); }
+      if (sw) {
+        ctx.fillStyle = getComputedStyle(sw).borderTopColor;
+        if (sw.classList.contains('dashed')) for (let k = 0; k < 3; k++) ctx.fillRect(lx + 4 + 5 * k, ly - 1, 3, 2); // an eval line
+        else ctx.fillRect(lx + 4, ly - 1, 12, 3);
+      }
       ctx.fillStyle = t.fg; ctx.fillText(item.textContent ?? '', lx + 20, ly);
       ctx.globalAlpha = 1;
     }
