@@ -83,10 +83,11 @@ const gridTitle = h('span');
 const gridPanel = h('section', { class: 'grid' }, h('div', { class: 'panel-title' }, gridTitle), grid.el);
 const main = h('div', { class: 'main' }, heatPanel, gridPanel);
 
+const viewBar = h('div', { class: 'toolbar view' }, h('label', {}, 'Layer', layerSel), h('label', {}, 'Head', headSel), hideBox, avgBox, status);
+const stripHead = h('div', { class: 'strip-head panel-title' }, h('span', {}, 'Tokens'), segKey);
 document.getElementById('app')!.replaceChildren(
-  h('div', { class: 'toolbar' }, ckpt, text, pair, runBtn),
-  h('div', { class: 'toolbar view' }, h('label', {}, 'Layer', layerSel), h('label', {}, 'Head', headSel), hideBox, avgBox, status),
-  messages, h('div', { class: 'strip-head panel-title' }, h('span', {}, 'Tokens'), segKey), strip, empty, main, tooltip);
+  h('div', { class: 'toolbar' }, ckpt, text, pair, runBtn), viewBar,
+  messages, stripHead, strip, empty, main, tooltip);
 
 // ---- drawing, once per animation frame ----
 let frameQueued = false, heatDirty = false, painted = false;
@@ -178,6 +179,7 @@ function run(): void {
   status.textContent = 'Running…';
   runBtn.setAttribute('disabled', '');
   messages.replaceChildren();
+  renderEmpty();
   post({ type: 'attention/run', requestId: req.run, checkpoint: cp, text: state.text, ...(state.pair.trim() ? { pair: state.pair } : {}) });
 }
 function requestThumbs(): void {
@@ -235,16 +237,21 @@ function setOptions(sel: HTMLElement & { value: string }, opts: [string, string]
 function renderCheckpoints(): void {
   const items = checkpoints ?? [];
   if (!items.some((c) => c.path === state.checkpoint)) state.checkpoint = items[0]?.path ?? '';
-  setOptions(ckpt, [...items.map((c): [string, string] => [c.path, c.label]), ['__pick', 'Choose a folder…']], state.checkpoint);
+  // A placeholder while nothing is chosen: "Choose a folder…" must never be the selected entry (choosing it again would fire no change).
+  const none: [string, string][] = state.checkpoint ? [] : [['', items.length ? 'Select a checkpoint' : 'No checkpoint in this workspace']];
+  setOptions(ckpt, [...none, ...items.map((c): [string, string] => [c.path, c.label]), ['__pick', 'Choose a folder…']], state.checkpoint);
   save();
 }
 
 function renderEmpty(): void {
   const show = (title: string, ...lines: string[]) => { empty.replaceChildren(h('h3', {}, title), ...lines.map((l) => h('p', {}, l))); empty.classList.remove('hidden'); main.classList.add('hidden'); };
-  if (checkpoints && checkpoints.length === 0 && !state.checkpoint) show('No checkpoint yet', 'Train a model (BERT Lab: Pretrain or Fine-tune), or pick a checkpoint folder with "Choose a folder…" in the list above.');
-  else if (!meta) show('Attention, layer by layer and head by head', 'Type a sentence (and optionally a second segment for a pair) and press Run. Each head\'s query × key probabilities appear here, with every layer × head as thumbnails; hover a token to follow its row and column.');
-  else if (keep.length === 0) show('Every token is hidden', 'Uncheck "Hide [CLS] / [SEP] / [PAD]" to see the special tokens.');
-  else { empty.classList.add('hidden'); main.classList.remove('hidden'); return; }
+  viewBar.classList.toggle('hidden', !meta);
+  stripHead.classList.toggle('hidden', !meta);
+  if (meta && keep.length === 0) show('Every token is hidden', 'Uncheck "Hide [CLS] / [SEP] / [PAD]" to see the special tokens.');
+  else if (meta) { empty.classList.add('hidden'); main.classList.remove('hidden'); }
+  else if (req.run) show('Running…', `Computing every layer's attention with ${state.checkpoint.split(/[\\/]/).filter(Boolean).slice(-2).join('/')}. A checkpoint's first run also builds its inference session.`);
+  else if (checkpoints && checkpoints.length === 0 && !state.checkpoint) show('No checkpoint yet', 'Train a model (BERT Lab: Pretrain or Fine-tune), or pick a checkpoint folder with "Choose a folder…" in the list above.');
+  else show('Attention, layer by layer and head by head', 'Type a sentence (and optionally a second segment for a pair) and press Run. Each head\'s query × key probabilities appear here, with every layer × head as thumbnails; hover a token to follow its row and column.');
 }
 
 function renderStrip(): void {
@@ -344,7 +351,7 @@ onMessage((m: ToView) => {
       return;
     case 'error':
       if (m.requestId !== undefined && m.requestId !== req.run && m.requestId !== req.thumbs && m.requestId !== req.head) return;
-      if (m.requestId !== undefined && m.requestId === req.run) { req.run = 0; status.textContent = ''; runBtn.removeAttribute('disabled'); }
+      if (m.requestId !== undefined && m.requestId === req.run) { req.run = 0; status.textContent = ''; runBtn.removeAttribute('disabled'); renderEmpty(); }
       showMessage('error', m.message);
       return;
     default:
