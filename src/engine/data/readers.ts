@@ -175,8 +175,10 @@ function jsonlExample(raw: string, file: string, line: number, f: Fields): Examp
     throw new DataError(file, line, `holds ${preview(o)}, not a JSON object; each line must be an object like {"${f.text}": "…"}`);
   }
   const rec = o as Record<string, unknown>;
+  // Own keys only: a field named "constructor" or "toString" must not find Object.prototype's.
+  const get = (field: string): unknown => (Object.hasOwn(rec, field) ? rec[field] : undefined);
   const str = (field: string): string => {
-    const v = rec[field];
+    const v = get(field);
     if (v === undefined) {
       const keys = Object.keys(rec);
       throw new DataError(file, line, `has no field "${field}"; it has ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'no fields'} (set text_field / pair_field to the right key)`, field);
@@ -186,7 +188,7 @@ function jsonlExample(raw: string, file: string, line: number, f: Fields): Examp
   };
   const ex: Example = { text: str(f.text), ref: { file, line } };
   if (f.pair !== undefined) ex.pair = str(f.pair);
-  const lv = rec[f.label];
+  const lv = get(f.label);
   if (lv === undefined || lv === null) {
     if (f.labelNamed) throw new DataError(file, line, `has no label: "${f.label}" is ${lv === null ? 'null' : 'missing'}; give every example a label`, f.label);
   } else {
