@@ -97,7 +97,12 @@ export class Chart {
   /** Pixel columns of the plotting area (the chart's width less the y axis). */
   plotWidth(): number { return Math.max(50, Math.round(this.u ? this.u.bbox.width / (devicePixelRatio || 1) : this.width() - 60)); }
 
+  private legendKey = '';
   private renderLegend(d: ChartData): void {
+    // Rebuilt only when it changes (not on every live append: a focused entry keeps its focus).
+    const key = JSON.stringify(d.series.map((s) => [s.runId, s.key, s.label, s.color, s.kind, s.hidden]));
+    if (key === this.legendKey) return;
+    this.legendKey = key;
     const items = d.series.filter((s) => s.kind !== 'faint').map((s) => {
       const sw = h('span', { class: `swatch ${s.kind === 'eval' ? 'dashed' : ''}` });
       sw.style.borderColor = s.color;

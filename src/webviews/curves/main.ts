@@ -304,7 +304,8 @@ function updateCharts(): void {
   });
 }
 
-const resizeObserver = new ResizeObserver(() => { for (const c of charts.values()) c.resize(); });
+// A new width: new sizes, and data decimated to the new number of pixel columns.
+const resizeObserver = new ResizeObserver(() => { for (const c of charts.values()) c.resize(); scheduleUpdate(); });
 
 function renderWarnings(): void {
   const items = shownIds().flatMap((id) => views.get(id)!.run.warnings.map((w) => `${runName(id)}: ${w}`));
@@ -339,10 +340,11 @@ document.addEventListener('keydown', (e) => { if (e.key === 'Escape') hideMenu()
 
 // Render timing for bench/curves-render.mjs: from the message's arrival (this listener runs before
 // the validating one) to the frame after the charts are drawn.
-let arrived = 0;
+let arrived = 0, measured = 0;
 window.addEventListener('message', () => { arrived = performance.now(); }, { capture: true });
 function measure(name: string): void {
   const start = arrived;
+  if (++measured % 10_000 === 0) performance.clearMeasures(); // a run live for hours: keep the timeline small
   requestAnimationFrame(() => setTimeout(() => performance.measure(name, { start, end: performance.now() }), 0));
 }
 
