@@ -106,6 +106,13 @@ for (const theme of ['dark', 'light']) {
       assert.match(await p.page.textContent('.empty'), /press Run/);
     });
 
+    await check(`${theme}: "Choose a folder…" asks the host to pick one and keeps the selection`, async () => {
+      await p.page.click('vscode-single-select.ckpt');
+      await p.page.getByRole('option', { name: 'Choose a folder…' }).click();
+      assert.equal((await posted(p, 'attention/pickCheckpoint')).length, 1);
+      assert.equal(await p.page.$eval('vscode-single-select.ckpt', (e) => e.value), CKPT);
+    });
+
     await check(`${theme}: Run posts attention/run with the checkpoint, text and second segment`, async () => {
       await p.page.fill('vscode-textfield.text >> input', 'the cat sat on the mat');
       await p.page.fill('vscode-textfield.pair >> input', 'it was tired.');
