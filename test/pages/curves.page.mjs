@@ -64,6 +64,12 @@ for (const theme of ['dark', 'light']) {
     await check(`${theme}: two runs render (ink on every chart, both runs in the legend)`, async () => {
       await p.send({ type: 'curves/runs', runs: refs });
       assert.ok((await p.page.textContent('.empty')).includes('Tick one or more runs'));
+      // Data for a run that is not selected is not drawn; the host's "shown" runs are selected and asked for.
+      await p.send({ type: 'curves/data', run: runA });
+      assert.ok((await p.page.textContent('.empty')).includes('Tick one or more runs'));
+      await p.send({ type: 'curves/runs', runs: refs.map((r) => ({ ...r, shown: true })) });
+      assert.deepEqual(await lastPosted(p, 'curves/select'), { type: 'curves/select', ids: [runA.id, runB.id] });
+      assert.ok((await p.page.textContent('.empty')).includes('Loading the selected runs'));
       await p.send({ type: 'curves/data', run: runA });
       await p.send({ type: 'curves/data', run: runB });
       await settle(p);

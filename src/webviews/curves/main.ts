@@ -364,10 +364,9 @@ onMessage((m) => {
       return;
     }
     case 'curves/data': {
-      colour(m.run.id);
-      if (!state.selected.includes(m.run.id)) { state.selected = [...state.selected, m.run.id]; save(); renderRuns(); }
+      // Data for a run unticked while it was loading: the host no longer follows it, so neither do we.
+      if (!state.selected.includes(m.run.id)) return;
       views.set(m.run.id, new RunView(m.run));
-      if (!refs.some((r) => r.id === m.run.id)) renderRuns();
       updateCharts();
       measure('curves:data');
       return;
