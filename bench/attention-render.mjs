@@ -115,8 +115,7 @@ try {
   row('page: hover a cell, until the next frame', hover.frame);
   row('page: hover a token, handler', hover.tok);
   if (process.env.BENCH_SCREENSHOT) await p.page.screenshot({ path: process.env.BENCH_SCREENSHOT });
-  const errors = p.errors.filter((e) => !/status of 404/.test(e));
-  if (errors.length) console.log('page errors:', errors);
+  if (p.errors.length) console.log('page errors:', p.errors);
   console.log(`\nattention panel, ${T} tokens, ${L} layers × ${H} heads; ${RUNS} runs; ${visible} of ${L} thumbnail rows visible at first paint; Chromium ${p.page.context().browser()?.version() ?? ''}`);
 } finally {
   await p.close();
