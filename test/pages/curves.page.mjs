@@ -49,7 +49,11 @@ const inspect = (p) => p.page.evaluate(() => {
 });
 const state = (p) => p.page.evaluate(() => window.acquireVsCodeApi().getState());
 const lastPosted = async (p, type) => (await p.posted()).filter((m) => m.type === type).at(-1);
-const settle = (p) => p.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+/** Waits for the page's pending redraw (live updates are throttled) and two frames. */
+const settle = async (p) => {
+  await p.page.waitForFunction(() => !document.getElementById('app').hasAttribute('data-redrawing'));
+  await p.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+};
 
 const { check, finish } = checker();
 for (const theme of ['dark', 'light']) {

@@ -265,12 +265,14 @@ let pending = false, lastCost = 0, lastEnd = 0;
 function scheduleUpdate(): void {
   if (pending) return;
   pending = true;
+  app.toggleAttribute('data-redrawing', true); // the page check waits for it to go
   const wait = Math.max(0, lastEnd + Math.min(1000, 3 * lastCost) - performance.now());
   setTimeout(() => requestAnimationFrame(() => {
     pending = false;
     const t = performance.now();
     updateCharts();
     lastEnd = performance.now(); lastCost = lastEnd - t;
+    app.toggleAttribute('data-redrawing', false);
   }), wait);
 }
 
