@@ -2,7 +2,7 @@
 // run and its checkpoints, and a hover showing predictions on a [MASK]. Screenshots go to
 // .e2e/artifacts (kept by CI). Exits non-zero when an expected element does not appear.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,9 +110,12 @@ try {
       });
     }
     await check('in a light theme, each panel redraws with the theme\'s colours', async () => {
-      const file = join(ctx.server.dataDir, 'user', 'User', 'settings.json');
-      writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), 'workbench.colorTheme': 'Default Light Modern' }, null, 2));
-      await page.locator('.monaco-workbench.vs:not(.vs-dark)').waitFor({ timeout: 30_000 });
+      await ctx.runCommand('Preferences: Color Theme');
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Light Modern' }).first().waitFor({ timeout: 30_000 });
+      await page.keyboard.type('Light Modern');
+      await page.waitForTimeout(500);
+      await page.keyboard.press('Enter');
+      await page.locator('.monaco-workbench.vs').waitFor({ timeout: 30_000 });
       for (const [kind, , title, ready] of panels) {
         await page.locator('.tab', { hasText: title }).first().click();
         const f = await panelFrame(page, kind);
