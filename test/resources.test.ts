@@ -120,6 +120,22 @@ describe('a full disk during a checkpoint', () => {
     assert.ok(readFileSync(join(out, 'model.safetensors')).equals(readFileSync(join(ref, 'model.safetensors'))), 'the resumed run ends where the clean one did');
   });
 
+  it('an ENOSPC while the final model is written replaces none of its files; the resume writes it', async () => {
+    const out = join(dir, 'enospc-final');
+    // Writes 1–40 are checkpoints 2, 4, 6 and 8; 41–50 the final model's files.
+    process.env['BERT_LAB_FAULT'] = 'enospc:45';
+    let error: Error;
+    try {
+      error = await (await Trainer.create(config(out))).train().then(() => assert.fail('the save should fail'), (e: Error) => e);
+    } finally { delete process.env['BERT_LAB_FAULT']; }
+    assert.match(error.message, /^saving the final model in .* failed: the disk is full \(ENOSPC\)\. No file of it was replaced; the last checkpoint .*checkpoint-8 is intact/);
+    assert.ok(!existsSync(join(out, 'model.safetensors')) && !existsSync(join(out, 'config.json')));
+    assert.deepEqual(readdirSync(out).filter((n) => n.startsWith('.')), []);
+    intact(join(out, 'checkpoint-8'), join(dir, 'ref', 'checkpoint-8'));
+    assert.equal((await (await Trainer.create(config(out, { resume_from_checkpoint: true }))).train()).reason, 'completed');
+    assert.ok(readFileSync(join(out, 'model.safetensors')).equals(readFileSync(join(dir, 'ref', 'model.safetensors'))));
+  });
+
   it('on a real full filesystem (a small tmpfs; injected ENOSPC where mounting is not allowed)', async () => {
     const mnt = join(dir, 'small');
     const real = mountTmpfs(mnt, 320);

@@ -478,7 +478,12 @@ export class Trainer {
     let weights = this.weights;
     const best = this.hfState.best_model_checkpoint;
     if (this.cfg.load_best_model_at_end && best && existsSync(best)) weights = loadWeights(best, this.model.ps, Math.random).weights;
-    writeModelFiles(this.outputDir, this.model, weights, { tokenizerFrom: this.tokenizerDir, extraFiles: { 'trainer_state.json': serializeTrainerState(this.hfState) } });
+    try {
+      writeModelFiles(this.outputDir, this.model, weights, { tokenizerFrom: this.tokenizerDir, extraFiles: { 'trainer_state.json': serializeTrainerState(this.hfState) } });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new Error(`saving the final model in ${this.outputDir} failed: ${code === 'ENOSPC' ? 'the disk is full (ENOSPC)' : (e as Error).message}. No file of it was replaced${this.lastSaved ? `; the last checkpoint ${this.lastSaved} is intact — free some space and resume with --resume to save the model` : ''}`, { cause: e });
+    }
   }
 }
 
