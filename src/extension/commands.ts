@@ -4,8 +4,9 @@
  * inference worker or the bundled CLI.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
+import { containedPath } from '../engine/workspace/contain.js';
 import * as vscode from 'vscode';
 import type { InferenceWorker } from '../engine/infer/infer-client.js';
 import { findMasks } from '../engine/workspace/mask-context.js';
@@ -60,10 +61,7 @@ export async function pickCheckpoint(placeHolder: string): Promise<string | unde
 function insideRuns(p: string): string {
   const base = runsRoot();
   if (!base) throw new Error('open a workspace folder first');
-  const real = realpathSync(resolve(p)), root = realpathSync(base);
-  const rel = relative(root, real);
-  if (rel === '' || rel.startsWith('..') || rel.split(sep).includes('..') || resolve(root, rel) !== real) throw new Error(`${p} is not inside the runs folder ${root}`);
-  return real;
+  return containedPath(base, p, 'the runs folder', { allowRoot: false });
 }
 
 function cli(extensionPath: string, args: string[], output: vscode.OutputChannel): Promise<string> {
@@ -136,7 +134,10 @@ export function commandTable(deps: CommandDeps): Record<string, (...args: unknow
       const start = existsSync(log) ? parseRunLog(readFileSync(log, 'utf8'), log).records.find((r) => r.type === 'start') : undefined;
       const cfg = start && start.type === 'start' ? start.config_file : undefined;
       if (!cfg || !existsSync(cfg)) { void vscode.window.showErrorMessage(`BERT Lab: the configuration of ${basename(dir)} is not known (${cfg ?? 'no start record'}); start it with Pretrain or Fine-tune and "resume_from_checkpoint": true`); return; }
-      await deps.training.start(cfg, { resume: true });
+      // The run log names the configuration: only one inside the workspace is run from here.
+      let inside: string;
+      try { inside = containedPath(workspaceRoot() ?? dir, cfg, 'the workspace folder'); } catch (e) { void vscode.window.showErrorMessage(`BERT Lab: not resuming ${basename(dir)}: ${(e as Error).message}`); return; }
+      await deps.training.start(inside, { resume: true });
     },
     'bertLab.setActiveCheckpoint': async (item?: unknown) => {
       if (!requireTrust('loading checkpoints')) return;

@@ -9,7 +9,8 @@ import * as vscode from 'vscode';
 import { RunLogTail } from '../engine/workspace/runs.js';
 import { parseTrainingConfig } from '../engine/train/config.js';
 import { readFileSync } from 'node:fs';
-import { settings } from './settings.js';
+import { settings, workspaceRoot } from './settings.js';
+import { containedPath } from '../engine/workspace/contain.js';
 
 export interface ActiveRun { configFile: string; outputDir: string; child: ChildProcess; started: number }
 
@@ -34,6 +35,9 @@ export class TrainingManager implements vscode.Disposable {
     let outputDir: string;
     try {
       outputDir = parseTrainingConfig(readFileSync(configFile, 'utf8'), configFile).output_dir;
+      // Runs started from the editor write (and may later delete) only inside the workspace.
+      const root = workspaceRoot();
+      if (root) try { containedPath(root, outputDir, 'the workspace folder'); } catch (e) { throw new Error(`${configFile}: output_dir ${(e as Error).message}`); }
     } catch (e) {
       void vscode.window.showErrorMessage(`BERT Lab: ${(e as Error).message.split('\n').slice(0, 4).join(' ')}`);
       await vscode.window.showTextDocument(vscode.Uri.file(configFile));

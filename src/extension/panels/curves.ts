@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
+import { containedPath } from '../../engine/workspace/contain.js';
 import { type CurveTail, isCurveRunFolder, openCurveRun } from '../../engine/workspace/curves.js';
 import { scanRun } from '../../engine/workspace/runs.js';
 import type { RunRefMsg } from '../../shared/messages/curves.js';
@@ -107,7 +108,8 @@ export class CurvesPanel extends Panel {
         if (!marks) throw new Error(`${m.id} is not a shown run; select it first`);
         const path = marks.get(m.step) ?? join(m.id, `checkpoint-${m.step}`);
         if (!existsSync(path)) throw new Error(`${basename(m.id)} has no checkpoint at step ${m.step} any more (${path} is gone; save_total_limit may have deleted it)`);
-        this.cx.openCheckpoint(path, m.view);
+        // The run log names the path; a link or `..` must not lead outside the run's folder.
+        this.cx.openCheckpoint(containedPath(m.id, path, `the run folder of ${basename(m.id)}`, { allowRoot: false }), m.view);
         return;
       }
       default: return; // other panels' messages

@@ -223,7 +223,8 @@ function chartData(keys: string[], columns: number): { x: ArrayLike<number>; ser
       const base = { runId: id, key, label: `${v.run.name} · ${metricLabel(key)}`, color, hidden: hidden.has(seriesKey(id, key)) };
       const y = state.log ? forLogScale(s.y) : s.y;
       if (key.startsWith('eval_')) { defs.push({ ...base, id: `${id}|${key}`, kind: 'eval' }); parts.push({ x: s.x, y }); }
-      else if (w > 0) {
+      // The learning rate is a schedule, not a noisy measurement: an EMA would only shift it.
+      else if (w > 0 && key !== 'learning_rate') {
         // Smooth the raw values, then drop what a log axis cannot show.
         defs.push({ ...base, id: `${id}|${key}|raw`, kind: 'faint' }, { ...base, id: `${id}|${key}`, kind: 'smooth' });
         const sm = v.smoothed(key, mode, w);
