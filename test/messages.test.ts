@@ -9,7 +9,7 @@ import { toHost, toView } from '../src/shared/messages/index.js';
 import { MessageError, arr, int, obj, str, validate } from '../src/shared/validate.js';
 
 const refused = (c: typeof toHost | typeof toView, v: unknown): string => {
-  const r = validate(c as (v: unknown, p: string) => unknown, v);
+  const r = validate(c as (v: unknown) => unknown, v);
   assert.equal(r.ok, false, `expected ${JSON.stringify(v)} to be refused`);
   return (r as { error: string }).error;
 };
@@ -28,7 +28,7 @@ describe('webview messages', () => {
       [toView, { type: 'error', message: 'boom' }],
     ] as const;
     for (const [c, m] of ok) {
-      const r = validate(c as (v: unknown, p: string) => unknown, m);
+      const r = validate(c as (v: unknown) => unknown, m);
       assert.ok(r.ok, `${m.type}: ${r.ok ? '' : r.error}`);
       looseDeepEqual(r.value, m); // records come back with a null prototype
     }
@@ -40,6 +40,8 @@ describe('webview messages', () => {
     assert.match(refused(toHost, 'ready'), /message\.type/);
     assert.match(refused(toHost, { type: 'log', level: 'warn' }), /message\.message: expected a string, got undefined/);
     assert.match(refused(toHost, { type: 'ready', extra: 1 }), /message\.extra: unknown field/);
+    assert.match(refused(toHost, JSON.parse('{"type":"ready","constructor":1}')), /message\.constructor: unknown field/);
+    assert.match(refused(toHost, { type: 'toString' }), /message\.type: unknown message type "toString"/);
     assert.match(refused(toHost, { type: 'log', level: 'debug', message: 'x' }), /message\.level: expected one of "info", "warn", "error", got "debug"/);
     assert.match(refused(toHost, { type: 'predictions/run', requestId: 1.5, text: '', checkpoints: [], topK: 5 }), /message\.requestId: expected an integer/);
     assert.match(refused(toHost, { type: 'predictions/run', requestId: 1, text: '', checkpoints: ['a', 'b', 'c'], topK: 5 }), /message\.checkpoints: expected an array of at most 2/);
@@ -52,9 +54,9 @@ describe('webview messages', () => {
 
   it('refuses non-finite numbers and oversized strings and arrays', () => {
     const c = obj({ n: int(0, 10), s: str(3), a: arr(int(), 2) });
-    assert.throws(() => c({ n: Number.NaN, s: 'abc', a: [] }, 'm'), /m\.n: expected an integer in \[0, 10\], got number NaN/);
-    assert.throws(() => c({ n: 1, s: 'abcd', a: [] }, 'm'), /m\.s: expected a string of at most 3 characters/);
-    assert.throws(() => c({ n: 1, s: 'a', a: [1, 2, 3] }, 'm'), /m\.a: expected an array of at most 2/);
+    assert.throws(() => c({ n: Number.NaN, s: 'abc', a: [] }), /message\.n: expected an integer in \[0, 10\], got number NaN/);
+    assert.throws(() => c({ n: 1, s: 'abcd', a: [] }), /message\.s: expected a string of at most 3 characters/);
+    assert.throws(() => c({ n: 1, s: 'a', a: [1, 2, 3] }), /message\.a: expected an array of at most 2/);
     assert.match(refused(toHost, { type: 'log', level: 'info', message: 'x'.repeat(10_001) }), /at most 10000 characters/);
   });
 
@@ -72,7 +74,7 @@ describe('webview messages', () => {
     const value = fc.oneof(fc.anything(), fc.record({ type: fc.constantFrom(...types) }, { requiredKeys: ['type'] }).chain((o) => fc.dictionary(fc.string(), fc.anything()).map((d) => ({ ...d, ...o }))));
     fc.assert(fc.property(value, (v) => {
       for (const c of [toHost, toView]) {
-        try { c(v, 'message'); } catch (e) { if (!(e instanceof MessageError)) throw e; }
+        try { c(v); } catch (e) { if (!(e instanceof MessageError)) throw e; }
       }
     }), { numRuns: 3000, seed: 42 });
   });
