@@ -19,13 +19,6 @@ const SEG = [null, 0, 0, 0, 0, 0, 0, null, 1, 1, 1, 1, null];
 const TOKENS = WORDS.map((text, i) => ({ text, start: i, end: i + 1, segment: SEG[i], special: text.startsWith('[') }));
 const SPECIAL = [0, 7, 12];
 const L = 3, H = 4, CKPT = '/ws/runs/mlm/checkpoint-500';
-// Variables @vscode-elements reads that the harness's themes lack (VS Code defines them all; the
-// checkbox reads settings-checkbox*, not checkbox-*): Default Light/Dark Modern values, set
-// through the CSSOM (the CSP allows no injected <style>).
-const ELEMENT_VARS = {
-  dark: { 'settings-checkboxBackground': '#313131', 'settings-checkboxBorder': '#3c3c3c', 'settings-checkboxForeground': '#cccccc', 'settings-dropdownListBorder': '#454545', 'list-activeSelectionBackground': '#04395e', 'list-activeSelectionForeground': '#ffffff', 'list-hoverBackground': '#2a2d2e', 'input-placeholderForeground': '#989898', 'button-hoverBackground': '#026ec1', 'widget-shadow': '#0000005c' },
-  light: { 'settings-checkboxBackground': '#f8f8f8', 'settings-checkboxBorder': '#cecece', 'settings-checkboxForeground': '#3b3b3b', 'settings-dropdownListBorder': '#c8c8c8', 'list-activeSelectionBackground': '#e8e8e8', 'list-activeSelectionForeground': '#000000', 'list-hoverBackground': '#f2f2f2', 'input-placeholderForeground': '#767676', 'button-hoverBackground': '#0258a8', 'widget-shadow': '#00000029' },
-};
 const hexRgb = (h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
 const dist = (a, b) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
 
@@ -99,7 +92,6 @@ const posted = (p, type) => p.posted().then((ms) => ms.filter((m) => m.type === 
 for (const theme of ['dark', 'light']) {
   const p = await openPanelPage('attention', { theme, width: 1320, height: 900 });
   const bg = hexRgb(THEMES[theme].vars['editor-background']);
-  await p.page.evaluate((vars) => { for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(`--vscode-${k}`, v); }, ELEMENT_VARS[theme]);
   try {
     await check(`${theme}: posts ready, then shows the empty state explaining what to do`, async () => {
       assert.equal((await posted(p, 'ready')).length, 1);

@@ -29,7 +29,12 @@ const RESULT = [
 
 const { check, finish } = checker();
 const lastRun = async (pg) => (await pg.posted()).filter((m) => m.type === 'predictions/run').pop();
-const until = async (what, fn) => { for (let i = 0; i < 100; i++) { const v = await fn(); if (v) return v; await new Promise((r) => setTimeout(r, 20)); } throw new Error(`gave up waiting for ${what}`); };
+const until = async (what, fn) => { for (let i = 0; i < 250; i++) { const v = await fn(); if (v) return v; await new Promise((r) => setTimeout(r, 20)); } throw new Error(`gave up waiting for ${what}`); };
+/** The page draws after a message arrives: wait (up to 5 s) until the element's text matches. */
+const textMatches = async (locator, re) => {
+  let last = '';
+  try { await until(String(re), async () => re.test(last = await locator.innerText())); } catch { assert.match(last, re); }
+};
 
 for (const theme of ['dark', 'light']) {
   const pg = await openPanelPage('predictions', { theme, width: 1100, height: 760 });
@@ -43,7 +48,7 @@ for (const theme of ['dark', 'light']) {
     await check(`${theme}: says ready, then explains the empty state`, async () => {
       await until('ready', async () => (await pg.posted()).some((m) => m.type === 'ready'));
       await pg.send({ type: 'checkpoints', items: ITEMS, selected: [A] });
-      assert.match(await page.locator('.results .empty').innerText(), /Type text with \[MASK\]/);
+      await textMatches(page.locator('.results .empty'), /Type text with \[MASK\]/);
       assert.equal(await lastRun(pg), undefined, 'no run without text');
     });
 
@@ -71,9 +76,9 @@ for (const theme of ['dark', 'light']) {
       assert.deepEqual(await cards.nth(0).locator('.cell.c0 .fill').evaluateAll((es) => es.map((e) => e.style.width)), ['62%', '21%', '5%', '3.1%', '0.04%']);
       const w = await cards.nth(0).locator('.cell.c0 .fill').first().evaluate((e) => e.getBoundingClientRect().width / e.parentElement.getBoundingClientRect().width);
       assert.ok(Math.abs(w - 0.62) < 0.01, `the top bar fills ${w} of its track`);
-      assert.match(await cards.nth(0).locator('.agree').innerText(), /same top-1/);
-      assert.match(await cards.nth(1).locator('.agree').innerText(), /top-1 differs/);
-      assert.match(await cards.nth(1).locator('header .context').innerText(), /states met \[MASK\]\./);
+      await textMatches(cards.nth(0).locator('.agree'), /same top-1/);
+      await textMatches(cards.nth(1).locator('.agree'), /top-1 differs/);
+      await textMatches(cards.nth(1).locator('header .context'), /states met \[MASK\]\./);
       assert.deepEqual(await page.locator('.col-label').allInnerTexts(), ['mlm-base · step 500', 'mlm-base · final']);
       assert.equal(await page.locator('.chips button.chip').count(), 8, 'every token but [CLS], [SEP] and the masks is clickable');
       assert.equal(await page.locator('.chips .chip.special').count(), 2);
@@ -128,15 +133,15 @@ for (const theme of ['dark', 'light']) {
     await check(`${theme}: a checkpoint that fails shows its error in its column`, async () => {
       const r = await lastRun(pg);
       await pg.send({ type: 'predictions/result', requestId: r.requestId, columns: [{ ...RESULT[0], masks: RESULT[0].masks.slice(0, 1) }, { checkpoint: B, tokens: [], masks: [], warnings: [], ms: 3, error: `${B}: fill-mask needs a masked-LM checkpoint; this one is BertForSequenceClassification` }] });
-      assert.match(await page.locator('.col-head.c1 .col-error').innerText(), /needs a masked-LM checkpoint/);
-      assert.match(await page.locator('.mask-card .cell.c1').innerText(), /no prediction here/);
+      await textMatches(page.locator('.col-head.c1 .col-error'), /needs a masked-LM checkpoint/);
+      await textMatches(page.locator('.mask-card .cell.c1'), /no prediction here/);
     });
 
     await check(`${theme}: an error from the host is shown inline`, async () => {
       await pg.send({ type: 'error', message: 'BERT Lab loads no checkpoint in an untrusted workspace' });
       const box = page.locator('.banner.error');
       assert.ok(await box.isVisible());
-      assert.match(await box.innerText(), /untrusted workspace/);
+      await textMatches(box, /untrusted workspace/);
     });
 
     await check(`${theme}: a malformed message is dropped and logged, the page stays`, async () => {
