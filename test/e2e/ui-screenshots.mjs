@@ -127,6 +127,21 @@ try {
         console.log(`# ${await ctx.screenshot(`panel-${kind}-light.png`)}`);
       }
     });
+    await check('after Reload Window, the panels come back (serializers) and draw their data again', async () => {
+      await ctx.runCommand('Developer: Reload Window');
+      await page.waitForTimeout(1500);
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      for (const [kind, , title, ready] of panels) {
+        const tab = page.locator('.tab', { hasText: title }).first();
+        await tab.waitFor({ timeout: 30_000 });
+        await tab.click();
+        const f = await panelFrame(page, kind, 60_000);
+        await f.evaluate(definePaintedCanvas);
+        await ready(f);
+        await noCspViolations(f, kind);
+      }
+      console.log(`# ${await ctx.screenshot('panels-after-reload.png')}`);
+    });
   });
 } catch {
   failed = true;
