@@ -132,6 +132,26 @@ for (const theme of ['dark', 'light']) {
       }
     });
 
+    await check(`${theme}: "Scale 0–1" colours by absolute probability: a 0.5 diagonal dims, and back`, async () => {
+      const req = (await p.posted()).filter((m) => m.type === 'attention/head').pop();
+      await p.page.evaluate(({ n, requestId, layer, head }) => {
+        const d = new Float32Array(n * n);
+        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) d[i * n + j] = i === j ? 0.5 : 0.5 / (n - 1);
+        window.postMessage({ type: 'attention/head', requestId, layer, head, n, data: d }, '*');
+      }, { n: req.keep.length, requestId: req.requestId, layer: req.layer, head: req.head });
+      await nextFrames(p);
+      const relative = await cellRgb(p, 2, 2);
+      const box = p.page.locator('vscode-checkbox[label="Scale 0–1"]');
+      await box.click();
+      await nextFrames(p);
+      const absolute = await cellRgb(p, 2, 2);
+      assert.ok(dist(absolute, bg) < dist(relative, bg) - 30, `0.5 at scale 0–1 ${absolute} should be nearer the background ${bg} than at the head's maximum ${relative}`);
+      await box.click();
+      await nextFrames(p);
+      assert.ok(dist(await cellRgb(p, 2, 2), relative) <= 3, 'unticked: back to the head\'s maximum');
+      await answer(p, 'diag');
+    });
+
     await check(`${theme}: hovering a token highlights it and its row and column`, async () => {
       await p.page.hover('.tokens .tok[data-i="3"]');
       await nextFrames(p);

@@ -23,6 +23,8 @@ export class Heatmap {
   private data: Float32Array | null = null;
   private tokens: HeatToken[] = [];
   private max = 0;
+  /** Colours from 0 to 1 (comparable across heads) instead of 0 to this matrix's maximum. */
+  private absolute = false;
   layout: HeatLayout = { left: 0, top: 0, side: 0, n: 0 };
   private hover: { row: number; col: number } | null = null;
 
@@ -34,7 +36,7 @@ export class Heatmap {
   set(tokens: HeatToken[], data: Float32Array | null): void {
     this.tokens = tokens;
     this.data = data;
-    this.max = data ? maxOf(data) : 0;
+    this.max = data ? (this.absolute ? 1 : maxOf(data)) : 0;
     const n = tokens.length;
     if (data && data.length === n * n && n > 0) {
       this.cells.width = n; this.cells.height = n;
@@ -45,6 +47,7 @@ export class Heatmap {
   }
 
   setColors(c: HeatColors): void { this.colors = c; if (this.data) this.set(this.tokens, this.data); }
+  setAbsolute(on: boolean): void { this.absolute = on; if (this.data) this.set(this.tokens, this.data); }
 
   value(row: number, col: number): number { const n = this.tokens.length; return this.data?.[row * n + col] ?? 0; }
   /** The mass of a query row over the shown keys (< 1 when tokens are hidden). */

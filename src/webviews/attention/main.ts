@@ -21,7 +21,7 @@ import { THUMB, ThumbGrid } from './grid.js';
 
 installErrorReporting('attention');
 
-const state = loadState({ checkpoint: '', text: '', pair: '', layer: 0, head: 0, hideSpecial: false, average: false });
+const state = loadState({ checkpoint: '', text: '', pair: '', layer: 0, head: 0, hideSpecial: false, average: false, absolute: false });
 const save = () => saveState(state);
 
 // ---- what the host sent ----
@@ -43,9 +43,10 @@ const layerSel = h('vscode-single-select', { class: 'small', 'aria-label': 'Laye
 const headSel = h('vscode-single-select', { class: 'small', 'aria-label': 'Head' });
 const hideBox = h('vscode-checkbox', { label: 'Hide [CLS] / [SEP] / [PAD]' });
 const avgBox = h('vscode-checkbox', { label: 'Average heads' });
+const absBox = h('vscode-checkbox', { label: 'Scale 0–1', title: 'Colour probabilities from 0 to 1 (comparable across heads) instead of 0 to this head\'s maximum' });
 const status = h('span', { class: 'status muted' });
 text.value = state.text; pair.value = state.pair;
-hideBox.checked = state.hideSpecial; avgBox.checked = state.average;
+hideBox.checked = state.hideSpecial; avgBox.checked = state.average; absBox.checked = state.absolute;
 
 const messages = h('div', { class: 'messages', role: 'status' });
 const strip = h('div', { class: 'tokens', 'aria-label': 'Tokens' });
@@ -69,6 +70,7 @@ const placeholder = () => `color-mix(in srgb, ${col.fg} 7%, ${col.bg})`;
 
 // ---- heatmap and grid ----
 const heat = new Heatmap(col);
+heat.setAbsolute(state.absolute);
 const heatTitle = h('b');
 const heatNote = h('span', { class: 'muted' });
 const grid = new ThumbGrid(col.lut, placeholder(), schedule, (layer, head) => choose(layer, head), (e, layer, head) => {
@@ -83,7 +85,7 @@ const gridTitle = h('span');
 const gridPanel = h('section', { class: 'grid' }, h('div', { class: 'panel-title' }, gridTitle), grid.el);
 const main = h('div', { class: 'main' }, heatPanel, gridPanel);
 
-const viewBar = h('div', { class: 'toolbar view' }, h('label', {}, 'Layer', layerSel), h('label', {}, 'Head', headSel), hideBox, avgBox, status);
+const viewBar = h('div', { class: 'toolbar view' }, h('label', {}, 'Layer', layerSel), h('label', {}, 'Head', headSel), hideBox, avgBox, absBox, status);
 const stripHead = h('div', { class: 'strip-head panel-title' }, h('span', {}, 'Tokens'), segKey);
 document.getElementById('app')!.replaceChildren(
   h('div', { class: 'toolbar' }, ckpt, text, pair, runBtn), viewBar,
@@ -214,6 +216,7 @@ for (const f of [text, pair]) f.addEventListener('keydown', (e) => { if (e.key =
 runBtn.addEventListener('click', run);
 layerSel.addEventListener('change', () => choose(Number(layerSel.value), state.head));
 headSel.addEventListener('change', () => choose(state.layer, Number(headSel.value)));
+absBox.addEventListener('change', () => { state.absolute = absBox.checked; save(); heat.setAbsolute(state.absolute); legendNote(); heatDirty = true; schedule(); });
 hideBox.addEventListener('change', () => { state.hideSpecial = hideBox.checked; save(); applyKeep(); });
 avgBox.addEventListener('change', () => {
   state.average = avgBox.checked;
@@ -306,9 +309,14 @@ function onHead(m: ToViewOf<'attention/head'>): void {
   heat.set(keep.map((i) => meta!.tokens[i]!), m.data);
   heatTitle.textContent = `Layer ${m.layer} · ${m.head < 0 ? 'mean of heads' : `head ${m.head}`}`;
   heatNote.textContent = 'rows: query · columns: key';
-  heat.legendNote.textContent = keep.length < meta.tokens.length ? 'Raw probabilities; rows lose the mass on hidden tokens.' : 'Probability, scaled to this head\'s maximum.';
+  legendNote();
   heatDirty = true;
   schedule();
+}
+
+function legendNote(): void {
+  const scale = state.absolute ? 'Probability, 0 to 1.' : 'Probability, scaled to this head\'s maximum.';
+  heat.legendNote.textContent = meta && keep.length < meta.tokens.length ? `${scale} Rows lose the mass on hidden tokens.` : scale;
 }
 
 onMessage((m: ToView) => {
