@@ -141,4 +141,22 @@ describe('curves panel (host)', async () => {
     assert.deepEqual(await exchange(fake, { type: 'curves/addRun' }, 0), [], 'cancelled: nothing');
     p.dispose();
   });
+
+  it('remembers added folders across a reload (workspace state), forgetting those that no longer hold a run', async () => {
+    const store = new Map<string, unknown>();
+    const memento = { get: <T>(k: string) => store.get(k) as T | undefined, update: async (k: string, v: unknown) => { store.set(k, v); } };
+    const gone = join(dir, 'gone');
+    store.set('bertLab.curves.addedRuns', [gone]);
+    const { ctx } = setup();
+    const first = CurvesPanel.create({ ...ctx, memento } as never, [hf]);
+    assert.deepEqual(store.get('bertLab.curves.addedRuns'), [hf], 'the folder that holds no run is dropped, the new one kept');
+    first.dispose();
+    const revived = CurvesPanel.revive(created[created.length - 1]! as never, { ...ctx, memento } as never);
+    const fake = created[created.length - 1]!;
+    const [runs] = await exchange(fake, { type: 'ready' });
+    assert.ok((runs!['runs'] as { id: string }[]).some((r) => r.id === hf), 'offered after the reload');
+    const [data] = await exchange(fake, { type: 'curves/select', ids: [hf] });
+    assert.equal(data!.type, 'curves/data');
+    revived.dispose();
+  });
 });

@@ -41,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): BertLabApi {
     liveRun: () => training.active?.outputDir,
     checkpoints: allCheckpoints, activeCheckpoint, pickCheckpoint,
     trusted: () => vscode.workspace.isTrusted,
+    memento: context.workspaceState,
   });
   const deps = { extensionPath: context.extensionPath, state: context.workspaceState, training, infer, datasets, runs, output, panels };
   for (const [id, fn] of Object.entries(commandTable(deps))) context.subscriptions.push(vscode.commands.registerCommand(id, fn));

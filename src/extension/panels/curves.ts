@@ -20,7 +20,11 @@ export interface CurvesContext extends PanelContext {
   /** Output folder of the run training now. */
   liveRun(): string | undefined;
   openCheckpoint(path: string, view: 'predictions' | 'attention'): void;
+  /** Where the folders added with "Add run…" are remembered (across window reloads). */
+  memento?: vscode.Memento;
 }
+
+const ADDED_KEY = 'bertLab.curves.addedRuns';
 
 const TITLE = 'BERT Lab: Training Curves';
 const POLL_MS = 1000;
@@ -44,6 +48,8 @@ export class CurvesPanel extends Panel {
 
   private constructor(panel: vscode.WebviewPanel, private readonly cx: CurvesContext, runs: string[]) {
     super('curves', panel, cx, TITLE);
+    // Folders added earlier (a reload revives the panel): those that still hold a run.
+    for (const d of cx.memento?.get<string[]>(ADDED_KEY) ?? []) if (typeof d === 'string' && isCurveRunFolder(d)) this.added.add(d);
     for (const r of runs) this.include(r);
     this.lastLive = cx.liveRun();
     const timer = setInterval(() => { try { this.tick(); } catch (e) { this.logLine(`polling runs failed: ${(e as Error).message}`); } }, POLL_MS);
@@ -67,7 +73,10 @@ export class CurvesPanel extends Panel {
 
   private include(dir: string): void {
     const d = resolve(dir);
-    if (!this.cx.workspaceRuns().includes(d)) this.added.add(d);
+    if (!this.cx.workspaceRuns().includes(d) && !this.added.has(d)) {
+      this.added.add(d);
+      void this.cx.memento?.update(ADDED_KEY, [...this.added]);
+    }
     this.shown.add(d);
   }
 
