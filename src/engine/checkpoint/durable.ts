@@ -7,19 +7,18 @@
  * (never set in normal use) makes the N-th file write of this process fail or stop half-way:
  *   enospc:N      the N-th write throws ENOSPC (a full disk) after writing half of its bytes
  *   kill:N        the N-th write SIGKILLs the process after writing half of its bytes
- *   pause:N:MS    the N-th write sleeps MS milliseconds half-way (a test kills it meanwhile)
  */
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 let writes = 0;
-type Fault = { kind: 'enospc' | 'kill' | 'pause'; at: number; ms: number };
+type Fault = { kind: 'enospc' | 'kill'; at: number };
 let parsed: { env: string; fault: Fault | null } = { env: '', fault: null };
 function fault(): Fault | null {
   const env = process.env['BERT_LAB_FAULT'] ?? '';
   if (env !== parsed.env) {
-    const m = /^(enospc|kill|pause):(\d+)(?::(\d+))?$/.exec(env);
-    parsed = { env, fault: m ? { kind: m[1] as Fault['kind'], at: Number(m[2]), ms: Number(m[3] ?? 0) } : null };
+    const m = /^(enospc|kill):(\d+)$/.exec(env);
+    parsed = { env, fault: m ? { kind: m[1] as Fault['kind'], at: Number(m[2]) } : null };
     writes = 0; // a new fault setting counts writes afresh (tests set it per case)
   }
   return parsed.fault;
@@ -31,7 +30,6 @@ export function faultPoint(path: string): void {
   writes++;
   if (!f || writes !== f.at) return;
   if (f.kind === 'kill') process.kill(process.pid, 'SIGKILL');
-  if (f.kind === 'pause') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, f.ms);
   if (f.kind === 'enospc') throw Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC', syscall: 'write', path });
 }
 
