@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cleanCheckpointLeftovers } from '../src/engine/checkpoint/bert-folder.js';
 import { readSafetensors } from '../src/engine/checkpoint/safetensors.js';
-import { RESUME_FILES, listCheckpoints } from '../src/engine/train/checkpoint.js';
+import { RESUME_FILES, lastCompleteCheckpoint, listCheckpoints } from '../src/engine/train/checkpoint.js';
 import { parseRunLog, readTrainerState } from '../src/engine/train/state.js';
 
 const ROOT = join(__dirname, '..', '..');
@@ -184,5 +184,18 @@ describe('crash safety: SIGKILL at random moments and in the middle of checkpoin
     assert.equal(notes.length, 4, notes.join('\n'));
     assert.deepEqual(readdirSync(out).sort(), ['checkpoint-2', 'checkpoint-8']);
     assert.equal(readFileSync(join(out, 'checkpoint-2', 'config.json'), 'utf8'), '{}');
+  });
+
+  it('resume passes over a checkpoint that lacks a file resuming needs (older versions, hand-made folders), saying so', () => {
+    const out = join(dir, 'incomplete');
+    for (const step of [2, 4, 10]) mkdirSync(join(out, `checkpoint-${step}`), { recursive: true });
+    for (const f of RESUME_FILES) writeFileSync(join(out, 'checkpoint-2', f), '');
+    for (const f of RESUME_FILES) if (f !== 'optimizer.safetensors') writeFileSync(join(out, 'checkpoint-10', f), '');
+    const r = lastCompleteCheckpoint(out);
+    assert.equal(r.path, join(out, 'checkpoint-2'));
+    assert.equal(r.notes.length, 2);
+    assert.match(r.notes[0]!, /checkpoint-10 lacks optimizer\.safetensors; resuming from an earlier checkpoint/);
+    assert.match(r.notes[1]!, /checkpoint-4 lacks config\.json, model\.safetensors, optimizer\.safetensors, trainer_state\.json, rng_state\.json/);
+    assert.equal(lastCompleteCheckpoint(join(dir, 'nowhere')).path, null);
   });
 });
