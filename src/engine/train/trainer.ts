@@ -357,16 +357,17 @@ export class Trainer {
           const finite = Number.isFinite(loss) && Number.isFinite(gn);
           const what = `the ${Number.isFinite(loss) ? `gradient norm became ${gn}` : `loss became ${loss}`} at step ${step}`;
           const advice = 'lower learning_rate, keep max_grad_norm on, or check the data of that step';
+          const kept = this.lastSaved ? `the last checkpoint, ${this.lastSaved}, is kept` : 'no checkpoint of this run was saved yet';
           if (!finite && cfg.nan_inf_policy === 'stop') {
             // The Loop ran on past this step with poisoned weights: nothing of this run is saved.
-            throw new NonFiniteError(step, `${what}; the run stopped (nan_inf_policy "stop"); the last checkpoint${this.lastSaved ? `, ${this.lastSaved},` : ''} is kept — ${advice}, then resume or restart`);
+            throw new NonFiniteError(step, `${what}; the run stopped (nan_inf_policy "stop"); ${kept} — ${advice}, then resume or restart`);
           }
           L.skipsInARow = finite ? 0 : (L.skipsInARow ?? 0) + 1;
           if (finite) { L.logLoss += loss; L.logN++; L.lastGradNorm = gn; }
           this.emit({ type: 'step', step, epoch: this.epochAt(step), loss, learning_rate: out.lr[i]!, grad_norm: gn, tokens_per_second: tokens / (ms / 1000), time: Date.now(), ...(finite ? {} : { skipped: true }) });
           if (!finite) {
             this.note(`warning: ${what}; its update was skipped (nan_inf_policy "skip"), ${L.skipsInARow} in a row`);
-            if (L.skipsInARow >= cfg.nan_inf_patience) throw new NonFiniteError(step, `${what}, the ${L.skipsInARow}th step in a row with a NaN or infinite loss or gradient (nan_inf_patience ${cfg.nan_inf_patience}); the run stopped; the last checkpoint${this.lastSaved ? `, ${this.lastSaved},` : ''} is kept — ${advice}`);
+            if (L.skipsInARow >= cfg.nan_inf_patience) throw new NonFiniteError(step, `${what}: ${L.skipsInARow} steps in a row had a NaN or infinite loss or gradient (nan_inf_patience ${cfg.nan_inf_patience}); the run stopped; ${kept} — ${advice}`);
           }
         }
         const step = this.trainState.step, epoch = this.epochAt(step);
