@@ -48,16 +48,24 @@ export const arr = <T>(c: Check<T>, max = 1_000_000): Check<T[]> => (v) => {
   try { for (; i < v.length; i++) out[i] = c(v[i]); } catch (e) { throw e instanceof MessageError ? e.prepend(`[${i}]`) : e; }
   return out;
 };
-/** A plain object whose values all pass `c` (at most `max` keys). */
+/**
+ * A plain object whose values all pass `c` (at most `max` keys), checked in place. A "__proto__"
+ * key is refused: assigned elsewhere, it would change an object's prototype.
+ */
 export const record = <T>(c: Check<T>, max = 10_000): Check<Record<string, T>> => (v) => {
   if (typeof v !== 'object' || v === null || Array.isArray(v) || ArrayBuffer.isView(v)) return fail('an object', v);
-  const keys = Object.keys(v);
+  const o = v as Record<string, unknown>, keys = Object.keys(o);
   if (keys.length > max) return fail(`an object of at most ${max} keys`, `${keys.length} keys`);
-  // A copy without a prototype: keys such as "__proto__" or "constructor" stay plain data.
-  const out: Record<string, T> = Object.create(null) as Record<string, T>;
   let i = 0;
-  try { for (; i < keys.length; i++) out[keys[i]!] = c((v as Record<string, unknown>)[keys[i]!]); } catch (e) { throw e instanceof MessageError ? e.prepend(`.${keys[i]}`) : e; }
-  return out;
+  try {
+    for (; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (k === '__proto__') throw new MessageError('a reserved key');
+      const before = o[k], x = c(before);
+      if (x !== before) o[k] = x;
+    }
+  } catch (e) { throw e instanceof MessageError ? e.prepend(`.${keys[i]}`) : e; }
+  return o as Record<string, T>;
 };
 const typed = <T extends ArrayBufferView>(name: string): ((max?: number) => Check<T>) => (max = 2 ** 28) => (v) => {
   if (!ArrayBuffer.isView(v) || Object.prototype.toString.call(v) !== `[object ${name}]`) return fail(`a ${name}`, v);
@@ -79,7 +87,7 @@ export const obj = <S extends Shape>(shape: S): Check<ObjOf<S>> => {
     const o = v as Record<string, unknown>;
     for (const k of Object.keys(o)) if (!known.has(k)) throw new MessageError('unknown field').prepend(`.${k}`);
     // The received object is checked in place (it has no other owner): a field is rewritten only
-    // when its checker changed it (a record copied without prototype, undefined → null).
+    // when its checker changed it (undefined → null).
     let i = 0;
     try {
       for (; i < fields.length; i++) {

@@ -39,21 +39,29 @@ export function emaExtend(ys: ArrayLike<number | null>, weight: number, acc: Ema
 
 /** One metric of one run as (x, y) points in x order (a repeated x, e.g. after a resume, keeps the last value). */
 export function seriesOf(rows: readonly CurveRowMsg[], key: string, mode: XMode): { x: number[]; y: (number | null)[] } {
-  const pts: [number, number | null, number][] = [];
-  rows.forEach((r, i) => {
-    if (!(key in r.values)) return;
-    const x = xOf(r, mode);
-    if (x !== null) pts.push([x, r.values[key] ?? null, i]);
-  });
-  let sorted = true;
-  for (let i = 1; i < pts.length && sorted; i++) sorted = pts[i]![0] >= pts[i - 1]![0];
-  if (!sorted) pts.sort((a, b) => a[0] - b[0] || a[2] - b[2]);
+  // Rows come in logging order, almost always sorted by x: collect straight into the columns and
+  // only sort (stably, keeping the last value of an x) when they are not.
   const x: number[] = [], y: (number | null)[] = [];
-  for (const [px, py] of pts) {
-    if (x.length && x[x.length - 1] === px) y[y.length - 1] = py;
-    else { x.push(px); y.push(py); }
+  let sorted = true;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (!(key in r.values)) continue;
+    const px = xOf(r, mode);
+    if (px === null) continue;
+    const py = r.values[key] ?? null;
+    const last = x.length - 1;
+    if (last >= 0 && x[last] === px) { y[last] = py; continue; }
+    if (last >= 0 && px < x[last]!) sorted = false;
+    x.push(px); y.push(py);
   }
-  return { x, y };
+  if (sorted) return { x, y };
+  const order = x.map((_, i) => i).sort((i, j) => x[i]! - x[j]! || i - j);
+  const sx: number[] = [], sy: (number | null)[] = [];
+  for (const i of order) {
+    if (sx.length && sx[sx.length - 1] === x[i]) sy[sy.length - 1] = y[i]!;
+    else { sx.push(x[i]!); sy.push(y[i]!); }
+  }
+  return { x: sx, y: sy };
 }
 
 /**
