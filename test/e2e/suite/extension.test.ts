@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import type { BertLabApi } from '../../../src/extension/extension.js';
 
 const COMMANDS = ['newTrainingConfig', 'pretrain', 'fineTune', 'stopTraining', 'resumeTraining', 'evaluateCheckpoint', 'setActiveCheckpoint',
-  'predictMasks', 'showAttention', 'showTrainingCurves', 'export', 'selectDevice'].map((c) => `bertLab.${c}`);
+  'predictMasks', 'openPredictions', 'showAttention', 'showTrainingCurves', 'export', 'selectDevice'].map((c) => `bertLab.${c}`);
 
 async function api(): Promise<BertLabApi> {
   const ext = vscode.extensions.getExtension<BertLabApi>('bert-lab.bert-lab');
@@ -100,4 +100,20 @@ export async function aFolderThatIsNotACheckpointIsRefused(): Promise<void> {
   const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(0, 4));
   const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
   assert.doesNotMatch(text, /not-a-checkpoint/, 'the bad folder did not become the active checkpoint');
+}
+
+/** One panel of each kind: a second command reuses (and reveals) it; closing it clears it. */
+export async function panelsOpenOnceAndCloseCleanly(): Promise<void> {
+  const a = await api();
+  const fixture = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'hf-tiny-bert');
+  const tabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && /bertLab\.predictions/.test((t.input as vscode.TabInputWebview).viewType));
+  await vscode.commands.executeCommand('bertLab.openPredictions', fixture);
+  const first = a.panels.open.predictions;
+  assert.ok(first, 'a predictions panel is open');
+  await vscode.commands.executeCommand('bertLab.openPredictions', fixture);
+  assert.equal(a.panels.open.predictions, first, 'the same panel is reused');
+  for (let i = 0; i < 50 && tabs().length !== 1; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(tabs().length, 1, 'one webview tab');
+  first.panel.dispose();
+  assert.equal(a.panels.open.predictions, undefined, 'closing the tab clears the panel');
 }

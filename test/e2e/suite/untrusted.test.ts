@@ -24,3 +24,16 @@ export async function untrustedWorkspaceRefusesTrainingAndPredictions(): Promise
   const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
   assert.match(text, /untrusted workspace/);
 }
+
+export async function untrustedWorkspaceOpensNoCheckpointPanels(): Promise<void> {
+  const ext = vscode.extensions.getExtension<BertLabApi>('bert-lab.bert-lab')!;
+  const api = ext.isActive ? ext.exports : await ext.activate();
+  const fixture = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'hf-tiny-bert');
+  await vscode.commands.executeCommand('bertLab.openPredictions', fixture);
+  await vscode.commands.executeCommand('bertLab.showAttention', fixture);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(api.panels.open.predictions, undefined, 'no predictions panel');
+  assert.equal(api.panels.open.attention, undefined, 'no attention panel');
+  const webviews = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview);
+  assert.deepEqual(webviews.map((t) => t.label), [], 'no webview tab opened');
+}
