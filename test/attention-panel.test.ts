@@ -5,38 +5,15 @@
  * as stale, and what it refuses (paths not offered, an untrusted workspace, requests before a run).
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { InferenceWorker } from '../src/engine/infer/infer-client.js';
 import { BertPipeline } from '../src/engine/infer/pipeline.js';
-import { Uri, created, useVscodeStub, type FakeWebviewPanel } from './vscode-stub.js';
+import { created, useVscodeStub } from './vscode-stub.js';
+import { CLS, MLM, exchange, inferSetup, testWorker, type Msg } from './panel-harness.js';
 
 useVscodeStub();
-const FIX = join(__dirname, '..', '..', 'test', 'fixtures');
-const MLM = join(FIX, 'hf-tiny-bert'), CLS = join(FIX, 'hf-tiny-bert-cls');
-const worker = new InferenceWorker(join(__dirname, '..', 'src', 'engine', 'infer', 'infer-worker.js'));
+const worker = testWorker();
 after(() => worker.dispose());
-
-type Msg = { type: string } & Record<string, unknown>;
-function setup(opts: { trusted?: boolean; pick?: string } = {}) {
-  const log: string[] = [];
-  let inferCalls = 0;
-  const ctx = {
-    extensionUri: Uri.file('/ext'), output: { appendLine: (s: string) => log.push(s) },
-    infer: () => { inferCalls++; return worker; },
-    checkpoints: () => [{ label: 'tiny · final', description: 'fixture', path: MLM }],
-    activeCheckpoint: () => undefined,
-    pickCheckpoint: async () => opts.pick,
-    trusted: () => opts.trusted ?? true,
-  };
-  return { ctx, log, inferCalls: () => inferCalls };
-}
-async function exchange(panel: FakeWebviewPanel, m: unknown, n = 1): Promise<Msg[]> {
-  const from = panel.posted.length;
-  panel.fromPage(m);
-  for (let i = 0; i < 2000 && panel.posted.length < from + n; i++) await new Promise((r) => setTimeout(r, 5));
-  return panel.posted.slice(from) as Msg[];
-}
+const setup = (opts: { trusted?: boolean; pick?: string } = {}) => inferSetup(worker, opts);
 /** The stub posts JSON copies: a typed array arrives as an object of its indices. */
 const values = (x: unknown): number[] => Object.values(x as Record<string, number>);
 

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Uri, created, useVscodeStub, window as stubWindow, type FakeWebviewPanel } from './vscode-stub.js';
+import { exchange as exchangeWith, type Msg } from './panel-harness.js';
 
 useVscodeStub();
-type Msg = { type: string } & Record<string, unknown>;
 const line = (o: object) => `${JSON.stringify(o)}\n`;
 const T0 = 1_700_000_000_000;
 const step = (s: number, loss: number) => line({ type: 'step', step: s, epoch: s / 10, loss, learning_rate: 1e-3, grad_norm: 1, tokens_per_second: 100, time: T0 + s * 1000 });
@@ -43,13 +43,7 @@ function setup(live?: () => string | undefined) {
   };
   return { ctx, log, opened };
 }
-/** Sends a message as the page and waits for the host's next `n` messages. */
-async function exchange(panel: FakeWebviewPanel, m: unknown, n = 1): Promise<Msg[]> {
-  const from = panel.posted.length;
-  panel.fromPage(m);
-  for (let i = 0; i < 400 && panel.posted.length < from + n; i++) await new Promise((r) => setTimeout(r, 5));
-  return panel.posted.slice(from) as Msg[];
-}
+const exchange = (panel: FakeWebviewPanel, m: unknown, n = 1) => exchangeWith(panel, m, n, 400);
 
 describe('curves panel (host)', async () => {
   const { CurvesPanel } = await import('../src/extension/panels/curves.js');
