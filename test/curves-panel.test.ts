@@ -5,7 +5,7 @@
  * checkpoint by its step.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -134,6 +134,31 @@ describe('curves panel (host)', async () => {
     dialog.showOpenDialog = async () => undefined;
     assert.deepEqual(await exchange(fake, { type: 'curves/addRun' }, 0), [], 'cancelled: nothing');
     p.dispose();
+  });
+
+  it('saves what the page exports through the save dialog: CSV as text, PNG decoded from its data URL; a fake PNG is refused', async () => {
+    const { ctx, log } = setup();
+    const p = CurvesPanel.create(ctx as never);
+    const fake = created[created.length - 1]!;
+    try {
+    const dialog = stubWindow as unknown as { showSaveDialog: (o: { defaultUri?: Uri }) => Promise<Uri | undefined> };
+    const target = join(dir, 'export');
+    let asked = '';
+    dialog.showSaveDialog = async () => Uri.file(target);
+    await exchange(fake, { type: 'saveFile', kind: 'csv', suggestedName: 'curves.csv', data: 'run,step,loss\na,1,2\n' }, 0);
+    for (let i = 0; i < 100 && !existsSync(target); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(readFileSync(target, 'utf8'), 'run,step,loss\na,1,2\n');
+    // The smallest PNG: the 8-byte signature and an IHDR chunk header, enough for the check.
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    dialog.showSaveDialog = async (o) => { asked = o.defaultUri?.fsPath ?? ''; return Uri.file(`${target}.png`); };
+    await exchange(fake, { type: 'saveFile', kind: 'png', suggestedName: '../../evil name.png', data: `data:image/png;base64,${png.toString('base64')}` }, 0);
+    for (let i = 0; i < 100 && !existsSync(`${target}.png`); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(readFileSync(`${target}.png`), png);
+    assert.equal(asked, '', 'without a workspace folder, no default location');
+    const [err] = await exchange(fake, { type: 'saveFile', kind: 'png', suggestedName: 'x.png', data: `data:image/png;base64,${Buffer.from('GIF89a').toString('base64')}` });
+    assert.deepEqual(err, { type: 'error', message: 'the PNG to save is not a PNG image' });
+    assert.ok(log.some((l) => /saved .*export \(20 bytes\)/.test(l)), log.join('\n'));
+    } finally { p.dispose(); }
   });
 
   it('remembers added folders across a reload (workspace state), forgetting those that no longer hold a run', async () => {
