@@ -119,6 +119,9 @@ describe(`package: the ${TARGET} .vsix`, { timeout: 240_000 }, () => {
     assert.ok(names.some((n) => n.toLowerCase() === 'extension/readme.md'), 'missing the README');
     // Every bundle the build writes (infer-worker.js and any added later) and every file the manifest points at.
     for (const f of readdirSync(join(ROOT, 'dist')).filter((x) => x.endsWith('.js'))) assert.ok(names.includes(`extension/dist/${f}`), `missing dist/${f}`);
+    // The panels' pages: a script and a stylesheet each, and nothing else of the browser build (no source maps).
+    for (const k of ['curves', 'predictions', 'attention']) for (const ext of ['js', 'css']) assert.ok(names.includes(`extension/dist/webviews/${k}.${ext}`), `missing dist/webviews/${k}.${ext}`);
+    assert.deepEqual(names.filter((n) => n.startsWith('extension/dist/webviews/') && !/\.(js|css)$/.test(n)), []);
     const pointed = JSON.stringify(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).contributes).match(/"(\.\/)?media\/[^"]+"/g) ?? [];
     for (const m of pointed) {
       const f = JSON.parse(m).replace(/^\.\//, '');
