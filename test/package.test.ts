@@ -3,11 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import * as F from '../src/engine/autodiff/ops.js';
-import { Graph } from '../src/engine/ir/graph.js';
-import { serializeModel } from '../src/engine/ir/proto.js';
-import { EngineWorker } from '../src/engine/runtime/worker-client.js';
-import { tensor, toNumbers } from '../src/engine/runtime/tensor.js';
+import { assertWorkerRunsSoftmax } from './helpers.js';
 
 const ROOT = join(__dirname, '..', '..');
 const files = (dir: string): string[] => readdirSync(dir).flatMap((f) => {
@@ -35,15 +31,6 @@ describe('package', () => {
     assert.match(readFileSync(join(ROOT, 'dist', 'infer-worker.js'), 'utf8'), /require\(["']onnxruntime-node["']\)/);
   });
   it('bundles a worker (dist/worker-main.js) that runs a model', async () => {
-    const g = new Graph();
-    g.output(F.softmax(g.input('x', 'float32', [1, 3])), 'y');
-    const w = new EngineWorker(join(ROOT, 'dist', 'worker-main.js'));
-    try {
-      const s = await w.createSession(serializeModel(g), { device: 'cpu' });
-      const y = toNumbers((await s.run({ x: tensor('float32', [1, 3], [0, Math.log(2), Math.log(5)]) }))['y']!);
-      assert.ok(Math.abs(y[0]! - 0.125) < 1e-6 && Math.abs(y[1]! - 0.25) < 1e-6 && Math.abs(y[2]! - 0.625) < 1e-6, `${y}`);
-    } finally {
-      await w.terminate();
-    }
+    await assertWorkerRunsSoftmax(join(ROOT, 'dist', 'worker-main.js'));
   });
 });

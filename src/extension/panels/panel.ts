@@ -58,6 +58,11 @@ export abstract class Panel implements vscode.Disposable {
   /** Checkpoint folders the page may name in a message: offered to it, or picked by the user. */
   protected readonly allowed = new Set<string>();
   private disposed = false;
+  /**
+   * Whether the page has said `ready` and is still there: without retainContextWhenHidden the page
+   * is discarded while hidden and says `ready` again when shown, so messages wait until then.
+   */
+  protected pageReady = false;
   readonly onDidDispose: vscode.Event<void>;
 
   protected constructor(readonly kind: PanelKind, readonly panel: vscode.WebviewPanel, protected readonly ctx: PanelContext, title: string) {
@@ -66,7 +71,8 @@ export abstract class Panel implements vscode.Disposable {
     panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'bert-lab.svg');
     const emitter = new vscode.EventEmitter<void>();
     this.onDidDispose = emitter.event;
-    this.disposables.push(emitter, panel.webview.onDidReceiveMessage((raw: unknown) => { void this.receive(raw); }), panel.onDidDispose(() => { emitter.fire(); this.dispose(); }));
+    this.disposables.push(emitter, panel.webview.onDidReceiveMessage((raw: unknown) => { void this.receive(raw); }), panel.onDidDispose(() => { emitter.fire(); this.dispose(); }),
+      panel.onDidChangeViewState(() => { if (!panel.visible) this.pageReady = false; }));
   }
 
   /** Sends a message to the page (dropped when the panel is gone). */
@@ -88,6 +94,7 @@ export abstract class Panel implements vscode.Disposable {
       switch (m.type) {
         case 'log': this.logLine(`${m.level}: ${m.message}`); return;
         case 'saveFile': await this.saveFile(m.kind, m.suggestedName, m.data); return;
+        case 'ready': this.pageReady = true; await this.handle(m); return;
         default: await this.handle(m);
       }
     } catch (e) {

@@ -5,12 +5,11 @@
  * and answers with each one's tokens and top-k per mask. A checkpoint that fails (a classifier,
  * a broken folder) gets its error in its own column; an untrusted workspace loads nothing.
  */
-import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { ToHost, ToHostOf } from '../../shared/messages/index.js';
 import type { PredictionColumnMsg } from '../../shared/messages/predictions.js';
-import type { InferContext } from './infer-context.js';
+import { type InferContext, checkpointOffer } from './infer-context.js';
 import { Panel, viewType, webviewOptions } from './panel.js';
 
 export interface PredictionsOptions { checkpoint?: string; text?: string }
@@ -28,14 +27,11 @@ export class PredictionsPanel extends Panel {
   private selected: string[] = [];
   /** Text to load once the page is ready (a hidden panel's page reloads when shown). */
   private pendingText: string | undefined;
-  private ready = false;
   /** The newest run's id: an older run still computing stops between checkpoints and is not answered. */
   private latestRun = -1;
 
   private constructor(panel: vscode.WebviewPanel, private readonly ictx: InferContext, opts?: PredictionsOptions) {
     super('predictions', panel, ictx, TITLE);
-    // Without retainContextWhenHidden the page is discarded while hidden and says `ready` again.
-    this.disposables.push(panel.onDidChangeViewState(() => { if (!panel.visible) this.ready = false; }));
     if (opts) this.queue(opts);
   }
 
@@ -51,7 +47,7 @@ export class PredictionsPanel extends Panel {
   show(opts: PredictionsOptions): void {
     this.panel.reveal();
     this.queue(opts);
-    if (this.ready) this.flush();
+    if (this.pageReady) this.flush();
   }
 
   private queue(opts: PredictionsOptions): void {
@@ -65,26 +61,16 @@ export class PredictionsPanel extends Panel {
     if (this.pendingText !== undefined) { void this.post({ type: 'predictions/text', text: this.pendingText.slice(0, 100_000) }); this.pendingText = undefined; }
   }
 
-  /** The workspace's checkpoints, the active one and any given or picked; all allow-listed. */
+  /** The offered checkpoints (all allow-listed) and the host's choice for the two slots. */
   private sendCheckpoints(): void {
-    const items = this.ictx.checkpoints().map((c) => ({ ...c }));
-    const active = this.ictx.activeCheckpoint();
-    for (const p of [...(active ? [active] : []), ...this.extra]) {
-      if (!items.some((c) => c.path === p)) items.push({ label: basename(p) || p, description: p, path: p });
-    }
-    for (const c of items) {
-      if (c.path === active) c.description = `active · ${c.description}`;
-      c.label = c.label.slice(0, 1000); c.description = c.description.slice(0, 1000);
-    }
-    const offered = items.filter((c) => c.path.length <= 4096).slice(0, 10_000);
-    for (const c of offered) this.allowed.add(c.path);
-    void this.post({ type: 'checkpoints', items: offered, selected: this.selected.filter((p) => this.allowed.has(p)).slice(0, 2) });
+    const items = checkpointOffer(this.ictx, this.extra);
+    for (const c of items) this.allowed.add(c.path);
+    void this.post({ type: 'checkpoints', items, selected: this.selected.filter((p) => this.allowed.has(p)).slice(0, 2) });
   }
 
   protected async handle(m: ToHost): Promise<void> {
     switch (m.type) {
       case 'ready':
-        this.ready = true;
         this.flush();
         if (!this.ictx.trusted()) void this.post({ type: 'error', message: UNTRUSTED });
         return;
