@@ -3,8 +3,8 @@
  * Loop run vs one run per step, the achieved GFLOP/s, and a plain MatMul's GFLOP/s measured in
  * the same run for comparison. Prints numbers; asserts nothing.
  */
-import * as F from '../src/engine/autodiff/ops.js';
-import { crossEntropy } from '../src/engine/autodiff/derived.js';
+import * as F from '../src/engine/autodiff/index.js';
+import { crossEntropy } from '../src/engine/autodiff/index.js';
 import { Graph } from '../src/engine/ir/graph.js';
 import { serializeModel } from '../src/engine/ir/proto.js';
 import { Linear, ParamSet } from '../src/engine/nn/module.js';

@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saveCheckpoint } from '../src/engine/checkpoint/bert-folder.js';
+import { saveCheckpoint } from '../src/engine/models/bert/folder.js';
 import { bertConfig } from '../src/engine/models/bert/config.js';
 import { BertForMaskedLM } from '../src/engine/models/bert/heads.js';
 import { exportOnnxFolder } from '../src/engine/infer/export.js';

@@ -10,7 +10,7 @@ import { parseTrainingConfig } from '../src/engine/train/config.js';
 import { Trainer, TrainerEvent } from '../src/engine/train/trainer.js';
 import { BertPipeline } from '../src/engine/infer/pipeline.js';
 import { EngineWorker } from '../src/engine/runtime/worker-client.js';
-import { saveCheckpoint } from '../src/engine/checkpoint/bert-folder.js';
+import { saveCheckpoint } from '../src/engine/models/bert/folder.js';
 import { BertForMaskedLM } from '../src/engine/models/bert/heads.js';
 import { Rng } from '../src/engine/data/rng.js';
 

@@ -5,12 +5,13 @@
  * dropout and a linear classifier, trained by the compiled AdamW train step. Addresses from
  * years divisible by 5 are held out whole, so no passage of a test address is seen in training.
  */
-import * as F from '../src/engine/autodiff/ops.js';
-import { crossEntropy, dropout } from '../src/engine/autodiff/derived.js';
+import * as F from '../src/engine/autodiff/index.js';
+import { crossEntropy, dropout } from '../src/engine/autodiff/index.js';
 import { Graph, Value } from '../src/engine/ir/graph.js';
 import { serializeModel } from '../src/engine/ir/proto.js';
 import { Embedding, Linear, ParamSet, ParamValues } from '../src/engine/nn/module.js';
-import { ModelRunner, TrainStepRunner, initialState } from '../src/engine/optim/runner.js';
+import { TrainStepRunner, initialState } from '../src/engine/optim/runner.js';
+import { ModelRunner } from '../src/engine/runtime/runner.js';
 import { compileTrainStep } from '../src/engine/optim/train-step.js';
 import { EngineSession } from '../src/engine/runtime/session.js';
 import { HostTensor, tensor } from '../src/engine/runtime/tensor.js';

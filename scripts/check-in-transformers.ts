@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serializeModel } from '../src/engine/ir/proto.js';
-import { loadWeights, readConfig, saveCheckpoint } from '../src/engine/checkpoint/bert-folder.js';
+import { loadWeights, readConfig, saveCheckpoint } from '../src/engine/models/bert/folder.js';
 import { modelForConfig } from '../src/engine/models/bert/auto.js';
 import { BertForSequenceClassification } from '../src/engine/models/bert/heads.js';
 import { inferenceGraph } from '../src/engine/infer/graphs.js';

@@ -1,12 +1,12 @@
 /**
  * Writes schemas/training-config.schema.json (JSON Schema draft-07, for VS Code's jsonValidation)
- * from the field table in src/engine/train/config.ts, the same table the parser validates with.
+ * from the field table in src/engine/train/config-fields.ts, the same table the checker validates with.
  * Run: npm run build:test && node out/scripts/gen-config-schema.js
  * test/train-config.test.ts fails when the checked-in schema is not what this produces.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Field, IGNORED_HF_FIELDS, SCHEMA_KEY, TRAINING_FIELDS } from '../src/engine/train/config.js';
+import { type Field, IGNORED_HF_FIELDS, SCHEMA_KEY, TRAINING_FIELDS } from '../src/engine/train/config-fields.js';
 
 export const SCHEMA_PATH = join('schemas', 'training-config.schema.json');
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { BertPipeline } from '../src/engine/infer/pipeline.js';
 import { created, useVscodeStub } from './vscode-stub.js';
-import { CLS, MLM, exchange, inferSetup, testWorker, type Msg } from './panel-harness.js';
+import { CLS, MLM, exchange, follow, inferSetup, testWorker, type Msg } from './panel-harness.js';
 
 useVscodeStub();
 const worker = testWorker();
@@ -77,18 +77,19 @@ describe('attention panel (host)', async () => {
     const { ctx } = setup();
     const p = AttentionPanel.create(ctx as never, { checkpoint: MLM });
     const fake = created[created.length - 1]!;
+    const handled = follow(p, fake);
     await exchange(fake, { type: 'ready' }, 2);
     let from = fake.posted.length;
     fake.fromPage({ type: 'attention/run', requestId: 10, checkpoint: MLM, text: 'one text', pair });
     await exchange(fake, { type: 'attention/run', requestId: 11, checkpoint: MLM, text, pair });
-    await worker.attention(MLM, 'flush');  // the worker answers in order: run 10 is done too
-    await new Promise((r) => setTimeout(r, 20));
+    // Run 10's handler has got its attention back from the worker and returned: had it not been dropped, its meta would be here.
+    await handled.settled();
     assert.deepEqual(fake.posted.slice(from).map((m) => [(m as Msg).type, (m as Msg)['requestId']]), [['attention/meta', 11]]);
     from = fake.posted.length;
     const keep = Array.from({ length: T }, (_, i) => i);
     fake.fromPage({ type: 'attention/thumbs', requestId: 12, keep, mean: false, size: 8 });
     await exchange(fake, { type: 'attention/thumbs', requestId: 13, keep, mean: true, size: 8 });
-    await new Promise((r) => setTimeout(r, 20));
+    await handled.settled();
     const thumbs = fake.posted.slice(from) as Msg[];
     assert.deepEqual(thumbs.map((m) => [m.type, m['requestId'], m['count']]), [['attention/thumbs', 13, 2]]);
     const [meta, list] = await exchange(fake, { type: 'ready' }, 2);

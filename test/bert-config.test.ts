@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BERT_DEFAULTS, ConfigError, bertConfig, parseBertConfig } from '../src/engine/models/bert/config.js';
 import { BertForMaskedLM, BertMultiTask } from '../src/engine/models/bert/heads.js';
-import { CheckpointError, loadWeights, readConfig } from '../src/engine/checkpoint/bert-folder.js';
+import { CheckpointError, loadWeights, readConfig } from '../src/engine/models/bert/folder.js';
 import { readSafetensors, writeSafetensors } from '../src/engine/checkpoint/safetensors.js';
 import { rng } from './helpers.js';
 
@@ -68,7 +68,7 @@ describe('legacy and partial checkpoints', () => {
       writeSafetensors(join(d, 'model.safetensors'), renamed);
       const m = new BertForMaskedLM(readConfig(d));
       const legacy = loadWeights(d, m.ps, () => { throw new Error('nothing is missing'); });
-      const modern = loadWeights(MLM, m.ps, Math.random);
+      const modern = loadWeights(MLM, m.ps, rng(1).next);
       for (const p of m.ps.specs) assert.deepEqual(legacy.weights[p.name], modern.weights[p.name], p.name);
       assert.ok(legacy.notes.some((n) => n === 'read bert.embeddings.LayerNorm.weight from "embeddings.LayerNorm.gamma"'), legacy.notes.slice(0, 3).join('\n'));
     } finally { rmSync(d, { recursive: true, force: true }); }
@@ -81,7 +81,7 @@ describe('legacy and partial checkpoints', () => {
       const kept: Record<string, { shape: number[]; data: Float32Array }> = {};
       for (const [k, t] of st.tensors) if (k !== 'bert.encoder.layer.1.attention.self.key.weight') kept[k] = { shape: t.shape, data: t.data };
       writeSafetensors(join(d, 'model.safetensors'), kept);
-      assert.throws(() => loadWeights(d, new BertForMaskedLM(readConfig(d)).ps, Math.random),
+      assert.throws(() => loadWeights(d, new BertForMaskedLM(readConfig(d)).ps, rng(1).next),
         (e: Error) => e instanceof CheckpointError && /model\.safetensors: tensor "bert\.encoder\.layer\.1\.attention\.self\.key\.weight" is missing/.test(e.message));
     } finally { rmSync(d, { recursive: true, force: true }); }
   });
@@ -112,10 +112,10 @@ describe('the tied MLM decoder in a file', () => {
       const word = all['bert.embeddings.word_embeddings.weight']!;
       writeSafetensors(join(d, 'model.safetensors'), { ...all, 'cls.predictions.decoder.weight': word, 'cls.predictions.decoder.bias': all['cls.predictions.bias']! });
       const m = new BertForMaskedLM(readConfig(d));
-      assert.deepEqual(loadWeights(d, m.ps, Math.random).notes, []);
+      assert.deepEqual(loadWeights(d, m.ps, rng(1).next).notes, []);
       const other = Float32Array.from(word.data, (x) => x + 1);
       writeSafetensors(join(d, 'model.safetensors'), { ...all, 'cls.predictions.decoder.weight': { shape: word.shape, data: other } });
-      const r = loadWeights(d, m.ps, Math.random);
+      const r = loadWeights(d, m.ps, rng(1).next);
       assert.ok(r.notes.some((n) => /decoder\.weight differs from the word embeddings; the decoder is tied/.test(n)), r.notes.join('\n'));
       assert.deepEqual(r.weights['bert.embeddings.word_embeddings.weight'], word.data);
     } finally { rmSync(d, { recursive: true, force: true }); }

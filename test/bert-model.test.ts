@@ -1,7 +1,7 @@
 /** BERT on the graph builder against a plain float64 reference, and its losses against finite differences. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import * as F from '../src/engine/autodiff/ops.js';
+import * as F from '../src/engine/autodiff/index.js';
 import { Graph, Value } from '../src/engine/ir/graph.js';
 import { ParamSet, ParamValues } from '../src/engine/nn/module.js';
 import { bertConfig } from '../src/engine/models/bert/config.js';

@@ -284,11 +284,18 @@ describe('buckets and the batch sampler', () => {
     assert.throws(() => new BatchSampler([10, 70], opts), /example 1: a sequence of 70 tokens/);
   });
 
-  /** Runs until the first run of epoch `epochs`; per epoch, the runs and the examples carried in. */
+  /**
+   * Runs until the first run of epoch `epochs`; per epoch, the runs and the examples carried in.
+   * Bounded: a sampler that never reaches that epoch fails here (this loop is synchronous, so no
+   * test timeout could stop it) instead of hanging the run.
+   */
   function drive(s: BatchSampler, epochs: number) {
     const runs: Run[] = [];
     const carryIn = new Map<number, number[]>([[s.state.epoch, s.state.carry]]);
-    for (;;) {
+    // A run holds at least one example, so an epoch takes at most as many runs as there are examples (plus one carried over).
+    const limit = (epochs + 1) * (lengths.length + 1);
+    for (let i = 0; ; i++) {
+      if (i > limit) assert.fail(`the sampler did not reach epoch ${epochs} in ${limit} runs (at epoch ${s.state.epoch})`);
       const r = s.next();
       if (!carryIn.has(r.epoch)) carryIn.set(r.epoch, s.state.carry);
       if (r.epoch === epochs) return { runs, carryIn };

@@ -6,7 +6,10 @@
  * checkpoint of that step (so a resume never sees a half-written checkpoint and loses nothing
  * beyond the last one); the resume must succeed, start from the newest checkpoint present, and
  * end with weights bit-identical to the reference's. CRASH_SEED picks the kill times (printed),
- * CRASH_TRIALS the number of random-time kills (default 24; 12 more die mid-write).
+ * CRASH_TRIALS the number of random-time kills (default 24; 12 more die mid-write). Kill times
+ * are fractions of the latest uninterrupted run's duration, and trials go on until that many
+ * kills landed before the run ended, so a machine faster or slower than at the reference run
+ * still gets them all.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,7 +17,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readd
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cleanCheckpointLeftovers } from '../src/engine/checkpoint/bert-folder.js';
+import { cleanCheckpointLeftovers } from '../src/engine/models/bert/folder.js';
 import { readSafetensors } from '../src/engine/checkpoint/safetensors.js';
 import { RESUME_FILES, lastCompleteCheckpoint, listCheckpoints } from '../src/engine/train/checkpoint.js';
 import { parseRunLog, readTrainerState } from '../src/engine/train/state.js';
@@ -57,21 +60,32 @@ function writeConfig(out: string): string {
 }
 
 interface RunResult { code: number | null; signal: NodeJS.Signals | null; stderr: string; ms: number }
-/** Runs the CLI; `killAfterMs` counts from the spawn, or with `fromTraining` from the line that announces the device (training begins). */
+/** How long one CLI run may take before the test gives up on it (a run takes seconds; a hung one would wait for ever). */
+const RUN_LIMIT_MS = 300_000;
+/**
+ * Runs the CLI; `killAfterMs` counts from the spawn, or with `fromTraining` from the line that
+ * announces the device (training begins). Rejects, with its stderr, a run still going after RUN_LIMIT_MS.
+ */
 function runCli(args: string[], opts: { killAfterMs?: number; fromTraining?: boolean; env?: Record<string, string> } = {}): Promise<RunResult & { trainingAt: number }> {
-  return new Promise((done) => {
+  return new Promise((done, fail) => {
     const t0 = Date.now();
     const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
     if (!opts.env?.['BERT_LAB_FAULT']) delete env['BERT_LAB_FAULT'];
     const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env });
-    let stderr = '', trainingAt = -1, timer: NodeJS.Timeout | null = null;
+    let stderr = '', trainingAt = -1, timer: NodeJS.Timeout | null = null, hung = false;
+    const limit = setTimeout(() => { hung = true; child.kill('SIGKILL'); }, RUN_LIMIT_MS);
     const arm = () => { if (opts.killAfterMs !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs); };
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (trainingAt < 0 && /\ndevice: /.test(`\n${stderr}`)) { trainingAt = Date.now() - t0; if (opts.fromTraining) arm(); }
     });
     if (!opts.fromTraining) arm();
-    child.on('exit', (code, signal) => { if (timer) clearTimeout(timer); done({ code, signal, stderr, ms: Date.now() - t0, trainingAt }); });
+    child.on('exit', (code, signal) => {
+      clearTimeout(limit);
+      if (timer) clearTimeout(timer);
+      if (hung) fail(new Error(`bert-lab ${args.join(' ')} did not exit within ${RUN_LIMIT_MS / 1000} s and was killed; its stderr:\n${stderr}`));
+      else done({ code, signal, stderr, ms: Date.now() - t0, trainingAt });
+    });
   });
 }
 
@@ -111,25 +125,34 @@ describe('crash safety: SIGKILL at random moments and in the middle of checkpoin
     const refDir = join(dir, 'reference');
     const refModel = bytes(refDir, 'model.safetensors');
     const writesPerRun = 130; // 12 checkpoints × 10 files + the final model's 10: an upper bound for the mid-write fault's index
-    const random = rng(SEED);
+    // Two streams, so the mid-write trials' fault indices do not depend on how many random-time trials it took.
+    const random = rng(SEED), faults = rng(SEED ^ 0x5bd1e995);
     assert.ok(ref.trainingAt > 0);
     process.stdout.write(`crash-safety: seed ${SEED} (CRASH_SEED), reference run ${ref.ms} ms (training from ${ref.trainingAt} ms)\n`);
     const stats = { trials: 0, killed: 0, finishedBeforeKill: 0, killsInCheckpointWrite: 0, midWriteKills: 0, resumesOk: 0, resumedFromScratch: 0, tornLogLines: 0, bytesLostBeyondLastCheckpoint: 0 };
-    const total = TRIALS + MID_WRITE_TRIALS;
-    for (let i = 0; i < total; i++) {
-      const midWrite = i >= TRIALS;
+    // Kill times are fractions of the latest uninterrupted run: the reference's, then any trial's
+    // that finished before its kill (later runs may be faster, warm, or slower, loaded).
+    let whole = ref.ms, training = ref.ms - ref.trainingAt;
+    /** One trial: a kill (at a random time, or mid-write), then checks and a resume. True when the kill landed. */
+    const trial = async (i: number, midWrite: boolean): Promise<boolean> => {
       const name = `t${i}`;
       const cfg = writeConfig(name);
       const out = join(dir, name);
       // Random times span the whole run: a quarter from the start (start-up, tokenizer), the rest
       // from the start of training (steps, checkpoints, the final save).
       const fromTraining = i % 4 !== 0;
-      const killAfterMs = Math.round(random() * (fromTraining ? ref.ms - ref.trainingAt : ref.ms) * 1.1);
-      const nthWrite = 1 + Math.floor(random() * writesPerRun);
+      const killAfterMs = midWrite ? 0 : Math.round(random() * (fromTraining ? training : whole) * 1.1);
+      const nthWrite = midWrite ? 1 + Math.floor(faults() * writesPerRun) : 0;
       const trial = midWrite ? `trial ${i} (BERT_LAB_FAULT=kill:${nthWrite})` : `trial ${i} (SIGKILL ${killAfterMs} ms after ${fromTraining ? 'training began' : 'the start'})`;
       const r = midWrite ? await runCli(['train', cfg], { env: { BERT_LAB_FAULT: `kill:${nthWrite}` } }) : await runCli(['train', cfg], { killAfterMs, fromTraining });
       stats.trials++;
-      if (r.code === 0) { stats.finishedBeforeKill++; assert.ok(bytes(out, 'model.safetensors').equals(refModel)); rmSync(out, { recursive: true, force: true }); continue; }
+      if (r.code === 0) {
+        stats.finishedBeforeKill++;
+        assert.ok(bytes(out, 'model.safetensors').equals(refModel));
+        rmSync(out, { recursive: true, force: true });
+        if (!midWrite) { whole = r.ms; if (r.trainingAt > 0) training = r.ms - r.trainingAt; }
+        return false;
+      }
       assert.equal(r.signal, 'SIGKILL', `${trial}: ${r.stderr}`);
       stats.killed++;
       if (midWrite) stats.midWriteKills++;
@@ -159,7 +182,16 @@ describe('crash safety: SIGKILL at random moments and in the middle of checkpoin
       assert.ok(bytes(out, 'model.safetensors').equals(refModel), `${trial}: the resumed run's final weights differ from the uninterrupted run's`);
       checkCheckpoints(out, refDir, trial);
       rmSync(out, { recursive: true, force: true });
+      return true;
+    };
+    // Random-time kills until TRIALS of them landed before the run ended (bounded: a kill time
+    // is at most 1.1 times a whole run, so most land).
+    let i = 0;
+    for (let landed = 0; landed < TRIALS; i++) {
+      assert.ok(i < 3 * TRIALS, `only ${landed} of ${i} random-time kills landed before the run ended (CRASH_SEED=${SEED})`);
+      if (await trial(i, false)) landed++;
     }
+    for (let k = 0; k < MID_WRITE_TRIALS; k++, i++) await trial(i, true);
     process.stdout.write(`crash-safety: ${JSON.stringify(stats)} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     assert.ok(stats.killed >= 20, `at least 20 runs were killed (${stats.killed})`);
     assert.ok(stats.midWriteKills >= 10, `at least 10 died in the middle of a file write (${stats.midWriteKills})`);

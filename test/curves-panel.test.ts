@@ -5,12 +5,12 @@
  * checkpoint by its step.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Uri, created, useVscodeStub, window as stubWindow, type FakeWebviewPanel } from './vscode-stub.js';
-import { exchange as exchangeWith, type Msg } from './panel-harness.js';
+import { Uri, created, useVscodeStub, window as stubWindow } from './vscode-stub.js';
+import { exchange, follow, type Msg } from './panel-harness.js';
 
 useVscodeStub();
 const line = (o: object) => `${JSON.stringify(o)}\n`;
@@ -18,15 +18,20 @@ const T0 = 1_700_000_000_000;
 const step = (s: number, loss: number) => line({ type: 'step', step: s, epoch: s / 10, loss, learning_rate: 1e-3, grad_norm: 1, tokens_per_second: 100, time: T0 + s * 1000 });
 
 let dir: string, runA: string, runLive: string, hf: string;
+/** A run folder whose log has begun (start, step 1): a run still training. */
+function startedRun(name: string): string {
+  const run = join(dir, 'runs', name);
+  mkdirSync(run, { recursive: true });
+  writeFileSync(join(run, 'run_log.jsonl'), line({ type: 'start', time: T0, run_name: name, output_dir: run, max_steps: 9, num_train_epochs: 1 }) + step(1, 3));
+  return run;
+}
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'bertlab-curves-panel-'));
   runA = join(dir, 'runs', 'a');
   mkdirSync(join(runA, 'checkpoint-2'), { recursive: true });
   writeFileSync(join(runA, 'run_log.jsonl'), line({ type: 'start', time: T0, run_name: 'a', output_dir: runA, max_steps: 2, num_train_epochs: 1 }) + step(1, 2) + step(2, 1)
     + line({ type: 'checkpoint', step: 2, path: join(runA, 'checkpoint-2'), metrics: {} }) + line({ type: 'done', step: 2, time: T0 + 3000, reason: 'completed' }));
-  runLive = join(dir, 'runs', 'live');
-  mkdirSync(runLive, { recursive: true });
-  writeFileSync(join(runLive, 'run_log.jsonl'), line({ type: 'start', time: T0, run_name: 'live', output_dir: runLive, max_steps: 9, num_train_epochs: 1 }) + step(1, 3));
+  runLive = startedRun('live');
   hf = join(dir, 'elsewhere', 'hf');
   mkdirSync(join(hf, 'checkpoint-4'), { recursive: true });
   writeFileSync(join(hf, 'trainer_state.json'), JSON.stringify({ global_step: 4, log_history: [{ loss: 0.5, learning_rate: 1e-3, epoch: 1, step: 4 }] }));
@@ -43,7 +48,6 @@ function setup(live?: () => string | undefined) {
   };
   return { ctx, log, opened };
 }
-const exchange = (panel: FakeWebviewPanel, m: unknown, n = 1) => exchangeWith(panel, m, n, 400);
 
 describe('curves panel (host)', async () => {
   const { CurvesPanel } = await import('../src/extension/panels/curves.js');
@@ -78,9 +82,11 @@ describe('curves panel (host)', async () => {
     const { ctx, opened } = setup();
     const p = CurvesPanel.create(ctx as never);
     const fake = created[created.length - 1]!;
+    const handled = follow(p, fake);
     await exchange(fake, { type: 'ready' });
     await exchange(fake, { type: 'curves/select', ids: [runA] });
     await exchange(fake, { type: 'curves/openCheckpoint', id: runA, step: 2, view: 'attention' }, 0);
+    await handled.settled();
     assert.deepEqual(opened, [[join(runA, 'checkpoint-2'), 'attention']]);
     const [err] = await exchange(fake, { type: 'curves/openCheckpoint', id: runA, step: 1, view: 'predictions' });
     assert.match(err!['message'] as string, /a has no checkpoint at step 1/);
@@ -90,27 +96,29 @@ describe('curves panel (host)', async () => {
   });
 
   it('follows a shown live run: appends what the log gains, then says it ended', async () => {
-    let live: string | undefined = runLive;
+    // A run of its own, since this test appends to its log (the shared one stays as the other tests expect it).
+    const followed = startedRun('followed');
+    let live: string | undefined = followed;
     const { ctx } = setup(() => live);
     const p = CurvesPanel.create(ctx as never);
     const fake = created[created.length - 1]!;
     const [runs] = await exchange(fake, { type: 'ready' });
-    assert.deepEqual((runs!['runs'] as { id: string; live: boolean; status: string }[]).filter((r) => r.live).map((r) => [r.id, r.status]), [[runLive, 'training']]);
-    const [data] = await exchange(fake, { type: 'curves/select', ids: [runLive] });
+    assert.deepEqual((runs!['runs'] as { id: string; live: boolean; status: string }[]).filter((r) => r.live).map((r) => [r.id, r.status]), [[followed, 'training']]);
+    const [data] = await exchange(fake, { type: 'curves/select', ids: [followed] });
     assert.equal((data!['run'] as { live: boolean }).live, true);
     const tick = () => (p as unknown as { tick(): void }).tick();
     const from = fake.posted.length;
     tick();
     assert.equal(fake.posted.length, from, 'nothing new: nothing sent');
-    mkdirSync(join(runLive, 'checkpoint-2'));
-    appendFileSync(join(runLive, 'run_log.jsonl'), step(2, 2.5) + line({ type: 'checkpoint', step: 2, path: join(runLive, 'checkpoint-2'), metrics: {} }));
+    mkdirSync(join(followed, 'checkpoint-2'));
+    appendFileSync(join(followed, 'run_log.jsonl'), step(2, 2.5) + line({ type: 'checkpoint', step: 2, path: join(followed, 'checkpoint-2'), metrics: {} }));
     tick();
-    assert.deepEqual(fake.posted.slice(from), [{ type: 'curves/append', id: runLive, rows: [{ step: 2, epoch: 0.2, time: 2, values: { loss: 2.5, learning_rate: 1e-3, grad_norm: 1, tokens_per_second: 100 } }], checkpoints: [{ step: 2, path: join(runLive, 'checkpoint-2'), best: false }], live: true }]);
-    appendFileSync(join(runLive, 'run_log.jsonl'), line({ type: 'done', step: 2, time: T0 + 3000, reason: 'completed', best_model_checkpoint: null }));
+    assert.deepEqual(fake.posted.slice(from), [{ type: 'curves/append', id: followed, rows: [{ step: 2, epoch: 0.2, time: 2, values: { loss: 2.5, learning_rate: 1e-3, grad_norm: 1, tokens_per_second: 100 } }], checkpoints: [{ step: 2, path: join(followed, 'checkpoint-2'), best: false }], live: true }]);
+    appendFileSync(join(followed, 'run_log.jsonl'), line({ type: 'done', step: 2, time: T0 + 3000, reason: 'completed', best_model_checkpoint: null }));
     live = undefined;
     tick();
     const [end, relist] = fake.posted.slice(from + 1) as Msg[];
-    assert.deepEqual(end, { type: 'curves/append', id: runLive, rows: [], checkpoints: [], live: false });
+    assert.deepEqual(end, { type: 'curves/append', id: followed, rows: [], checkpoints: [], live: false });
     assert.equal(relist!.type, 'curves/runs');
     p.dispose();
   });
@@ -119,6 +127,7 @@ describe('curves panel (host)', async () => {
     const { ctx } = setup();
     const p = CurvesPanel.create(ctx as never);
     const fake = created[created.length - 1]!;
+    const handled = follow(p, fake);
     await exchange(fake, { type: 'ready' });
     const empty = join(dir, 'empty');
     mkdirSync(empty);
@@ -132,7 +141,10 @@ describe('curves panel (host)', async () => {
     const [data] = await exchange(fake, { type: 'curves/select', ids: [hf] });
     assert.deepEqual((data!['run'] as { rows: unknown[] }).rows, [{ step: 4, epoch: 1, time: null, values: { loss: 0.5, learning_rate: 1e-3 } }]);
     dialog.showOpenDialog = async () => undefined;
-    assert.deepEqual(await exchange(fake, { type: 'curves/addRun' }, 0), [], 'cancelled: nothing');
+    const from = fake.posted.length;
+    fake.fromPage({ type: 'curves/addRun' });
+    await handled.settled(); // the dialog was answered (cancelled) and the handler returned
+    assert.deepEqual(fake.posted.slice(from), [], 'cancelled: nothing');
     p.dispose();
   });
 
@@ -140,19 +152,20 @@ describe('curves panel (host)', async () => {
     const { ctx, log } = setup();
     const p = CurvesPanel.create(ctx as never);
     const fake = created[created.length - 1]!;
+    const handled = follow(p, fake);
     try {
     const dialog = stubWindow as unknown as { showSaveDialog: (o: { defaultUri?: Uri }) => Promise<Uri | undefined> };
     const target = join(dir, 'export');
     let asked = '';
     dialog.showSaveDialog = async () => Uri.file(target);
     await exchange(fake, { type: 'saveFile', kind: 'csv', suggestedName: 'curves.csv', data: 'run,step,loss\na,1,2\n' }, 0);
-    for (let i = 0; i < 100 && !existsSync(target); i++) await new Promise((r) => setTimeout(r, 5));
+    await handled.settled(); // the save dialog was answered and the file written
     assert.equal(readFileSync(target, 'utf8'), 'run,step,loss\na,1,2\n');
     // The smallest PNG: the 8-byte signature and an IHDR chunk header, enough for the check.
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
     dialog.showSaveDialog = async (o) => { asked = o.defaultUri?.fsPath ?? ''; return Uri.file(`${target}.png`); };
     await exchange(fake, { type: 'saveFile', kind: 'png', suggestedName: '../../evil name.png', data: `data:image/png;base64,${png.toString('base64')}` }, 0);
-    for (let i = 0; i < 100 && !existsSync(`${target}.png`); i++) await new Promise((r) => setTimeout(r, 5));
+    await handled.settled();
     assert.deepEqual(readFileSync(`${target}.png`), png);
     assert.equal(asked, '', 'without a workspace folder, no default location');
     const [err] = await exchange(fake, { type: 'saveFile', kind: 'png', suggestedName: 'x.png', data: `data:image/png;base64,${Buffer.from('GIF89a').toString('base64')}` });

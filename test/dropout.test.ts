@@ -1,8 +1,8 @@
 /** The stateless dropout masks: rate, independence, determinism per seed, and scaling. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import * as F from '../src/engine/autodiff/ops.js';
-import { dropout, hashUniform } from '../src/engine/autodiff/derived.js';
+import * as F from '../src/engine/autodiff/index.js';
+import { dropout, hashUniform } from '../src/engine/autodiff/index.js';
 import { Graph } from '../src/engine/ir/graph.js';
 import { tensor, toNumbers } from '../src/engine/runtime/tensor.js';
 import { session } from './helpers.js';

@@ -1,9 +1,9 @@
 /** Each fused op used for speed equals its composition from primitives, in value and in gradient. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import * as F from '../src/engine/autodiff/ops.js';
-import { geluComposed, layerNormComposed, logSoftmaxComposed, softmaxComposed } from '../src/engine/autodiff/derived.js';
-import { vjp } from '../src/engine/autodiff/backward.js';
+import * as F from '../src/engine/autodiff/index.js';
+import { geluComposed, layerNormComposed, logSoftmaxComposed, softmaxComposed } from '../src/engine/autodiff/index.js';
+import { vjp } from '../src/engine/autodiff/index.js';
 import { DType } from '../src/engine/ir/dtype.js';
 import { Graph, Value } from '../src/engine/ir/graph.js';
 import { tensor, toNumbers } from '../src/engine/runtime/tensor.js';

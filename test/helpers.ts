@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { DType } from '../src/engine/ir/dtype.js';
 import { Graph, Value } from '../src/engine/ir/graph.js';
 import { serializeModel } from '../src/engine/ir/proto.js';
-import { vjp } from '../src/engine/autodiff/backward.js';
+import { vjp } from '../src/engine/autodiff/index.js';
 import { EngineSession } from '../src/engine/runtime/session.js';
 import { EngineWorker } from '../src/engine/runtime/worker-client.js';
-import * as F from '../src/engine/autodiff/ops.js';
+import * as F from '../src/engine/autodiff/index.js';
 import { Feeds, HostTensor, tensor, toNumbers } from '../src/engine/runtime/tensor.js';
 
 /** mulberry32: a small seeded generator, so every test sees the same numbers. */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { serializeModel } from '../src/engine/ir/proto.js';
-import { CheckpointError, loadWeights, readConfig, saveCheckpoint } from '../src/engine/checkpoint/bert-folder.js';
+import { CheckpointError, loadWeights, readConfig, saveCheckpoint } from '../src/engine/models/bert/folder.js';
 import { readSafetensors } from '../src/engine/checkpoint/safetensors.js';
 import { modelForConfig } from '../src/engine/models/bert/auto.js';
 import { BertForMaskedLM, BertForSequenceClassification } from '../src/engine/models/bert/heads.js';
@@ -17,7 +17,7 @@ import { inferenceGraph } from '../src/engine/infer/graphs.js';
 import { EngineSession } from '../src/engine/runtime/session.js';
 import { tensor, toNumbers } from '../src/engine/runtime/tensor.js';
 import { loadTokenizer } from '../src/engine/tokenizer/index.js';
-import { maxAbsDiff } from './helpers.js';
+import { maxAbsDiff, rng } from './helpers.js';
 
 const FIX = join(__dirname, '..', '..', 'test', 'fixtures');
 const MLM = join(FIX, 'hf-tiny-bert'), CLS = join(FIX, 'hf-tiny-bert-cls');
@@ -78,13 +78,13 @@ describe('saving and loading checkpoint folders', () => {
     try {
       const cfg = readConfig(MLM);
       const m = new BertForMaskedLM(cfg);
-      const { weights } = loadWeights(MLM, m.ps, Math.random);
+      const { weights } = loadWeights(MLM, m.ps, rng(1).next);
       const out = join(dir, 'ckpt');
       saveCheckpoint(out, m, weights, { tokenizerFrom: MLM });
       const st = readSafetensors(join(out, 'model.safetensors'));
       assert.deepEqual([...st.tensors.keys()].sort(), [...info(MLM).state_dict_keys_in_file].sort());
       assert.deepEqual(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).architectures, ['BertForMaskedLM']);
-      const again = loadWeights(out, m.ps, Math.random);
+      const again = loadWeights(out, m.ps, rng(1).next);
       assert.deepEqual(again.notes, []);
       for (const p of m.ps.specs) assert.deepEqual(again.weights[p.name], weights[p.name], p.name);
       assert.equal(loadTokenizer(out).encode('the [MASK] of the union').ids.join(), loadTokenizer(MLM).encode('the [MASK] of the union').ids.join());
@@ -95,7 +95,7 @@ describe('saving and loading checkpoint folders', () => {
   it('transfer: an MLM checkpoint loads into a classifier, with the new head initialized and named', () => {
     const cfg = { ...readConfig(MLM), id2label: { 0: 'a', 1: 'b' }, label2id: { a: 0, b: 1 } };
     const m = new BertForSequenceClassification(cfg);
-    const r = loadWeights(MLM, m.ps, Math.random);
+    const r = loadWeights(MLM, m.ps, rng(1).next);
     assert.ok(r.notes.some((n) => /newly initialized .*bert\.pooler\.dense\.weight.*classifier\.weight/.test(n)), r.notes.join('\n'));
     assert.ok(r.notes.some((n) => /not used by this model: cls\.predictions/.test(n)));
   });
@@ -108,7 +108,7 @@ describe('bad checkpoint folders get errors naming the file and tensor', () => {
     try {
       const cfg = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
       writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, hidden_size: 64, num_attention_heads: 4 }));
-      assert.throws(() => loadWeights(d, new BertForMaskedLM(readConfig(d)).ps, Math.random),
+      assert.throws(() => loadWeights(d, new BertForMaskedLM(readConfig(d)).ps, rng(1).next),
         (e: Error) => e instanceof CheckpointError && /model\.safetensors: tensor "bert\.embeddings\.word_embeddings\.weight" has shape \[500,32\] but config\.json needs \[500,64\]/.test(e.message));
     } finally { rmSync(d, { recursive: true, force: true }); }
   });
@@ -122,7 +122,7 @@ describe('bad checkpoint folders get errors naming the file and tensor', () => {
       unlinkSync(join(d, 'config.json'));
       assert.throws(() => readConfig(d), /config\.json is missing/);
       unlinkSync(join(d, 'model.safetensors'));
-      assert.throws(() => loadWeights(d, new BertForMaskedLM(readConfig(MLM)).ps, Math.random), /model\.safetensors is missing/);
+      assert.throws(() => loadWeights(d, new BertForMaskedLM(readConfig(MLM)).ps, rng(1).next), /model\.safetensors is missing/);
     } finally { rmSync(d, { recursive: true, force: true }); }
   });
   it('a truncated weights file', () => {
@@ -130,7 +130,7 @@ describe('bad checkpoint folders get errors naming the file and tensor', () => {
     try {
       const f = join(d, 'model.safetensors');
       writeFileSync(f, readFileSync(f).subarray(0, 5000));
-      assert.throws(() => loadWeights(d, new BertForMaskedLM(readConfig(d)).ps, Math.random), /model\.safetensors/);
+      assert.throws(() => loadWeights(d, new BertForMaskedLM(readConfig(d)).ps, rng(1).next), /model\.safetensors/);
     } finally { rmSync(d, { recursive: true, force: true }); }
   });
 });

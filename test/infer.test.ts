@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { serializeModel } from '../src/engine/ir/proto.js';
-import { loadWeights, readConfig } from '../src/engine/checkpoint/bert-folder.js';
+import { loadWeights, readConfig } from '../src/engine/models/bert/folder.js';
 import { BertForMaskedLM } from '../src/engine/models/bert/heads.js';
 import { inferenceGraph } from '../src/engine/infer/graphs.js';
 import { exportOnnxFolder } from '../src/engine/infer/export.js';
@@ -41,7 +41,7 @@ describe('fill-mask', () => {
     for (const m of res.masks) assert.equal(text.slice(m.offset[0], m.offset[1]), '[MASK]');
     // Independent: full [1, T, V] logits from the plain graph, softmax and sort in JS.
     const cfg = readConfig(tiny.folder), model = new BertForMaskedLM(cfg);
-    const s = await EngineSession.create(serializeModel(inferenceGraph(model, loadWeights(tiny.folder, model.ps, Math.random).weights, { output: 'logits' })), { device: 'cpu' });
+    const s = await EngineSession.create(serializeModel(inferenceGraph(model, loadWeights(tiny.folder, model.ps, rng(1).next).weights, { output: 'logits' })), { device: 'cpu' });
     const enc = tiny.tokenizer.encode(text);
     const T = enc.ids.length, V = cfg.vocab_size;
     const logits = (await s.run({ input_ids: tensor('int64', [1, T], enc.ids), attention_mask: tensor('int64', [1, T], enc.attentionMask), token_type_ids: tensor('int64', [1, T], enc.typeIds) }))['logits']!.data as Float32Array;

@@ -1,9 +1,9 @@
 /** The IR: deterministic serialization, symbolic shapes, and mistakes caught while building. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import * as F from '../src/engine/autodiff/ops.js';
-import { apply } from '../src/engine/autodiff/table.js';
-import { grad } from '../src/engine/autodiff/backward.js';
+import * as F from '../src/engine/autodiff/index.js';
+import { apply } from '../src/engine/autodiff/index.js';
+import { grad } from '../src/engine/autodiff/index.js';
 import { A, BuildError, Graph } from '../src/engine/ir/graph.js';
 import { loop } from '../src/engine/ir/loop.js';
 import { decodeModel, serializeModel } from '../src/engine/ir/proto.js';

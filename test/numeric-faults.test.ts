@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as F from '../src/engine/autodiff/ops.js';
+import * as F from '../src/engine/autodiff/index.js';
 import { TrainStepRunner } from '../src/engine/optim/runner.js';
 import { compileTrainStep } from '../src/engine/optim/train-step.js';
 import { EngineSession } from '../src/engine/runtime/session.js';

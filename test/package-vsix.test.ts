@@ -52,7 +52,10 @@ function zipRead(buf: Buffer, e: Entry): Buffer {
   return data;
 }
 
-/** Runs node with args; resolves with exit code and output. */
+/** How long one child may run before it is killed and reported (packaging takes seconds to a minute). */
+const CHILD_LIMIT_MS = 180_000;
+
+/** Runs node with args; resolves with exit code and output (code null, and why in `err`, when killed at CHILD_LIMIT_MS). */
 function node(args: string[], opts: { cwd?: string } = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const env = { ...process.env };
@@ -60,9 +63,14 @@ function node(args: string[], opts: { cwd?: string } = {}): Promise<{ code: numb
     const child = spawn(process.execPath, args, { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
+    let hung = false;
+    const limit = setTimeout(() => { hung = true; child.kill('SIGKILL'); }, CHILD_LIMIT_MS);
     child.stdout.on('data', (d) => { out += String(d); });
     child.stderr.on('data', (d) => { err += String(d); });
-    child.on('close', (code) => resolve({ code, out, err }));
+    child.on('close', (code) => {
+      clearTimeout(limit);
+      resolve({ code, out, err: hung ? `node ${args.join(' ')} did not exit within ${CHILD_LIMIT_MS / 1000} s and was killed\n${err}` : err });
+    });
   });
 }
 
@@ -101,7 +109,7 @@ describe(`package: the ${TARGET} .vsix`, { timeout: 240_000 }, () => {
   after(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
     // The packaging replaced dist/ with the minified build; put the plain one back for the other tests.
-    spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'inherit' });
+    spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'inherit', timeout: CHILD_LIMIT_MS });
   });
 
   it('holds the bundles, the manifest, the schema and onnxruntime-node with this platform\'s binaries', () => {
@@ -165,7 +173,7 @@ describe(`package: the ${TARGET} .vsix`, { timeout: 240_000 }, () => {
     const help = await node([cli, '--help'], { cwd: tmp });
     assert.equal(help.code, 0, help.err);
     assert.match(help.out, /bert-lab predict/);
-    const args = ['predict', join(ROOT, 'test', 'fixtures', 'hf-tiny-bert'), '--text', 'the [MASK] of the union'];
+    const args = ['predict', join(ROOT, 'test', 'fixtures', 'hf-tiny-bert'), '--text', 'the [MASK] of the union', '--json'];
     const [packed, here] = await Promise.all([node([cli, ...args], { cwd: tmp }), node([join(ROOT, 'dist', 'cli.js'), ...args])]);
     assert.equal(packed.code, 0, packed.err);
     const res = JSON.parse(packed.out.trim().split('\n')[0]!);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { BertPipeline } from '../src/engine/infer/pipeline.js';
 import { created, useVscodeStub } from './vscode-stub.js';
-import { CLS, MLM, exchange, inferSetup, testWorker, type Msg } from './panel-harness.js';
+import { CLS, MLM, exchange, follow, inferSetup, testWorker, type Msg } from './panel-harness.js';
 
 useVscodeStub();
 const worker = testWorker();
@@ -75,14 +75,14 @@ describe('predictions panel (host)', async () => {
     const { ctx } = setup({ pick: CLS });
     const p = PredictionsPanel.create(ctx as never, { checkpoint: MLM });
     const fake = created[created.length - 1]!;
+    const handled = follow(p, fake);
     await exchange(fake, { type: 'ready' });
     await exchange(fake, { type: 'predictions/pickCheckpoint', slot: 1 });
     const from = fake.posted.length;
     fake.fromPage({ type: 'predictions/run', requestId: 20, text: 'the [MASK] of the union', checkpoints: [MLM, CLS], topK: 2 });
     const [res] = await exchange(fake, { type: 'predictions/run', requestId: 21, text: 'the union [MASK]', checkpoints: [MLM], topK: 2 });
-    // The worker answers in order: once this one is back, anything run 20 had queued is done too.
-    await worker.fillMask(MLM, 'the [MASK]', 1);
-    await new Promise((r) => setTimeout(r, 20));
+    // Run 20's handler has returned (after its first column came back from the worker): had it not been dropped, its result would be here.
+    await handled.settled();
     assert.deepEqual(fake.posted.slice(from).map((m) => [(m as Msg).type, (m as Msg)['requestId']]), [['predictions/result', 21]]);
     assert.equal((res!['columns'] as unknown[]).length, 1);
     p.dispose();
@@ -104,10 +104,11 @@ describe('predictions panel (host)', async () => {
     const { ctx, log } = setup();
     const p = PredictionsPanel.create(ctx as never);
     const fake = created[created.length - 1]!;
+    const handled = follow(p, fake);
     await exchange(fake, { type: 'ready' });
     const n = fake.posted.length;
     fake.fromPage({ type: 'predictions/run', requestId: -1, text: 'x', checkpoints: [MLM], topK: 5 });
-    await new Promise((r) => setTimeout(r, 20));
+    await handled.settled();
     assert.equal(fake.posted.length, n, 'no answer to a malformed message');
     assert.ok(log.some((l) => /dropped a message: message\.requestId: expected an integer in \[0, /.test(l)), log.join('\n'));
     fake.setVisible(false);

@@ -34,6 +34,17 @@ const json = (out: string, over: Record<string, unknown> = {}) => ({
 });
 const config = (out: string, over: Record<string, unknown> = {}) => parseTrainingConfig(JSON.stringify(json(out, over)), join(dir, 'c.json'));
 
+/** A clean run of the configuration the full-disk tests use: trained by the first test that needs it, so any of them runs alone. */
+let clean: Promise<string> | undefined;
+function cleanRun(): Promise<string> {
+  clean ??= (async () => {
+    const ref = join(dir, 'ref');
+    await (await Trainer.create(config(ref))).train();
+    return ref;
+  })();
+  return clean;
+}
+
 describe('memory estimate', () => {
   it('equals the documented formula worked by hand for bert-base, batch 32 × 128, MLM', () => {
     const cfg = bertConfig({ vocab_size: 30522 }); // H 768, I 3072, A 12, L 12
@@ -75,7 +86,9 @@ describe('memory estimate', () => {
   it('the CLI refuses a bert-large at batch 4096 × 512 on this machine, and names the flag', () => {
     const cfgFile = join(dir, 'huge.json');
     writeFileSync(cfgFile, JSON.stringify(json(join(dir, 'huge'), { model_config: { hidden_size: 1024, num_hidden_layers: 24, num_attention_heads: 16, intermediate_size: 4096, max_position_embeddings: 512 }, max_seq_length: 512, per_device_train_batch_size: 4096 })));
-    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'train', cfgFile], { encoding: 'utf8' });
+    // Bounded: spawnSync blocks this thread, so the test runner's own timeout could not end a hung CLI.
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'train', cfgFile], { encoding: 'utf8', timeout: 300_000 });
+    assert.equal(r.error, undefined, `the CLI did not finish within 300 s: ${r.error?.message}\n${r.stderr}`);
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /bert-lab train: this configuration needs about \d+\.\d TiB|bert-lab train: this configuration needs about [\d.]+ GiB of memory but/);
     assert.match(r.stderr, /--skip-memory-check/);
@@ -85,7 +98,7 @@ describe('memory estimate', () => {
 /** Mounts a tmpfs of `kb` KiB at `at`; false where this process may not (not root, no mount). */
 function mountTmpfs(at: string, kb: number): boolean {
   mkdirSync(at, { recursive: true });
-  return spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kb}k`, 'tmpfs', at]).status === 0;
+  return spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kb}k`, 'tmpfs', at], { timeout: 60_000 }).status === 0;
 }
 
 describe('a full disk during a checkpoint', () => {
@@ -96,8 +109,7 @@ describe('a full disk during a checkpoint', () => {
   };
 
   it('an ENOSPC in the middle of checkpoint-4 leaves checkpoint-2 intact, no half checkpoint, a clear error; the run resumes', async () => {
-    const ref = join(dir, 'ref');
-    await (await Trainer.create(config(ref))).train();
+    const ref = await cleanRun();
     const out = join(dir, 'enospc');
     // Writes 1–10 are checkpoint-2's ten files; the 15th is in the middle of checkpoint-4's.
     process.env['BERT_LAB_FAULT'] = 'enospc:15';
@@ -118,6 +130,7 @@ describe('a full disk during a checkpoint', () => {
   });
 
   it('an ENOSPC while the final model is written replaces none of its files; the resume writes it', async () => {
+    const ref = await cleanRun();
     const out = join(dir, 'enospc-final');
     // Writes 1–40 are checkpoints 2, 4, 6 and 8; 41–50 the final model's files.
     process.env['BERT_LAB_FAULT'] = 'enospc:45';
@@ -128,12 +141,13 @@ describe('a full disk during a checkpoint', () => {
     assert.match(error.message, /^saving the final model in .* failed: the disk is full \(ENOSPC\)\. No file of it was replaced; the last checkpoint .*checkpoint-8 is intact/);
     assert.ok(!existsSync(join(out, 'model.safetensors')) && !existsSync(join(out, 'config.json')));
     assert.deepEqual(readdirSync(out).filter((n) => n.startsWith('.')), []);
-    intact(join(out, 'checkpoint-8'), join(dir, 'ref', 'checkpoint-8'));
+    intact(join(out, 'checkpoint-8'), join(ref, 'checkpoint-8'));
     assert.equal((await (await Trainer.create(config(out, { resume_from_checkpoint: true }))).train()).reason, 'completed');
-    assert.ok(readFileSync(join(out, 'model.safetensors')).equals(readFileSync(join(dir, 'ref', 'model.safetensors'))));
+    assert.ok(readFileSync(join(out, 'model.safetensors')).equals(readFileSync(join(ref, 'model.safetensors'))));
   });
 
   it('on a real full filesystem (a small tmpfs; injected ENOSPC where mounting is not allowed)', async () => {
+    const ref = await cleanRun();
     const mnt = join(dir, 'small');
     const real = mountTmpfs(mnt, 320);
     process.stdout.write(`full disk: ${real ? 'a 320 KiB tmpfs' : 'tmpfs not mountable here; ENOSPC injected at the 25th write'}\n`);
@@ -144,19 +158,19 @@ describe('a full disk during a checkpoint', () => {
       assert.match(error.message, /failed: the disk is full \(ENOSPC\)\. Nothing of it was kept; the previous checkpoint .*checkpoint-\d+ is intact/);
       const kept = listCheckpoints(out);
       assert.ok(kept.length >= 1, 'at least one checkpoint fitted');
-      for (const c of kept) intact(c.path, join(dir, 'ref', `checkpoint-${c.step}`));
+      for (const c of kept) intact(c.path, join(ref, `checkpoint-${c.step}`));
       assert.deepEqual(readdirSync(out).filter((n) => n.startsWith('.')), []);
-      if (real) assert.equal(spawnSync('mount', ['-o', 'remount,size=8m', mnt]).status, 0, 'space freed');
+      if (real) assert.equal(spawnSync('mount', ['-o', 'remount,size=8m', mnt], { timeout: 60_000 }).status, 0, 'space freed');
       delete process.env['BERT_LAB_FAULT'];
       const r = await (await Trainer.create(config(out, { resume_from_checkpoint: true }))).train();
       assert.equal(r.reason, 'completed');
-      assert.ok(readFileSync(join(out, 'model.safetensors')).equals(readFileSync(join(dir, 'ref', 'model.safetensors'))));
+      assert.ok(readFileSync(join(out, 'model.safetensors')).equals(readFileSync(join(ref, 'model.safetensors'))));
       const log = parseRunLog(readFileSync(join(out, 'run_log.jsonl'), 'utf8'), 'run_log.jsonl');
       assert.ok(log.warnings.length <= 1, 'at most the line the full disk cut off');
     } finally {
       delete process.env['BERT_LAB_FAULT'];
-      if (real) spawnSync('umount', [mnt]);
+      if (real) spawnSync('umount', [mnt], { timeout: 60_000 });
     }
-    readSafetensors(join(dir, 'ref', 'model.safetensors'));
+    readSafetensors(join(ref, 'model.safetensors'));
   });
 });

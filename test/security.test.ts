@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadWeights, readConfig } from '../src/engine/checkpoint/bert-folder.js';
+import { loadWeights, readConfig } from '../src/engine/models/bert/folder.js';
 import { BertForMaskedLM } from '../src/engine/models/bert/heads.js';
 
 const ROOT = join(__dirname, '..', '..');
@@ -43,7 +43,7 @@ describe('security of the shipped code', () => {
       const env = { ...process.env, NODE_OPTIONS: `--require ${join(FIX, 'no-network.cjs')}` };
       const cli = (...args: string[]) => {
         const r = spawnSync(process.execPath, [join(DIST, 'cli.js'), ...args], { env, encoding: 'utf8', timeout: 120_000 });
-        assert.equal(r.status, 0, `bert-lab ${args.join(' ')}: ${r.stderr}`);
+        assert.equal(r.status, 0, `bert-lab ${args.join(' ')}: ${r.error ? `${r.error.message} (limit 120 s)\n` : ''}${r.stderr}`);
         assert.doesNotMatch(r.stderr, /NETWORK ATTEMPT/);
         return r.stdout;
       };
@@ -51,11 +51,11 @@ describe('security of the shipped code', () => {
       writeFileSync(join(dir, 'cfg.json'), JSON.stringify({ output_dir: join(dir, 'run'), task: 'mlm', train_file: join(dir, 'train.txt'), train_tokenizer: { vocab_size: 120 },
         model_config: { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 32 }, max_seq_length: 32, max_steps: 4, save_steps: 4, per_device_train_batch_size: 4, device: 'cpu' }));
       cli('train', join(dir, 'cfg.json'));
-      assert.match(cli('predict', join(FIX, 'hf-tiny-bert'), '--text', 'the [MASK] is strong'), /"token"/);
+      assert.match(cli('predict', join(FIX, 'hf-tiny-bert'), '--text', 'the [MASK] is strong', '--json'), /"token"/);
       cli('export', join(dir, 'run'), join(dir, 'onnx'));
       // The guard itself works: a fetch in the same setting is caught.
-      const probe = spawnSync(process.execPath, ['-e', 'fetch("http://127.0.0.1:9")'], { env, encoding: 'utf8' });
-      assert.equal(probe.status, 99);
+      const probe = spawnSync(process.execPath, ['-e', 'fetch("http://127.0.0.1:9")'], { env, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(probe.status, 99, `${probe.error?.message ?? ''}\n${probe.stderr}`);
       assert.match(probe.stderr, /NETWORK ATTEMPT: fetch/);
     } finally { rmSync(dir, { recursive: true, force: true }); }
   });
@@ -73,7 +73,7 @@ describe('security of the shipped code', () => {
     try {
       copyFileSync(join(FIX, 'hf-tiny-bert', 'config.json'), join(dir, 'config.json'));
       writeFileSync(join(dir, 'pytorch_model.bin'), Buffer.from('80027d710028580100000061', 'hex'));
-      assert.throws(() => loadWeights(dir, new BertForMaskedLM(readConfig(dir)).ps, Math.random), /model\.safetensors is missing \(BERT Lab reads safetensors checkpoints; convert pytorch_model\.bin/);
+      assert.throws(() => loadWeights(dir, new BertForMaskedLM(readConfig(dir)).ps, () => { throw new Error('nothing is initialized: the folder is refused first'); }), /model\.safetensors is missing \(BERT Lab reads safetensors checkpoints; convert pytorch_model\.bin/);
     } finally { rmSync(dir, { recursive: true, force: true }); }
   });
 });

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { saveCheckpoint } from '../src/engine/checkpoint/bert-folder.js';
+import { saveCheckpoint } from '../src/engine/models/bert/folder.js';
 import { bertConfig } from '../src/engine/models/bert/config.js';
 import { BertForMaskedLM } from '../src/engine/models/bert/heads.js';
 import { ForwardCtx } from '../src/engine/models/bert/modeling.js';

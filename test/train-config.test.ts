@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../src/engine/models/bert/config.js';
-import { type ConfigDiagnostic, IGNORED_HF_FIELDS, TASK_FIELDS, TRAINING_FIELDS, TrainingConfigError, availableMetrics, checkTrainingConfig, editDistance, parseTrainingConfig, suggest, tasksOf } from '../src/engine/train/config.js';
+import { type ConfigDiagnostic, IGNORED_HF_FIELDS, TASK_FIELDS, TRAINING_FIELDS, TrainingConfigError, applyTrainingDefaults, availableMetrics, checkTrainingConfig, editDistance, parseTrainingConfig, suggest, tasksOf } from '../src/engine/train/config.js';
+import type { TrainingConfig } from '../src/engine/train/config-types.js';
 import { learningRate } from '../src/engine/train/schedule.js';
 import { TrainerStateError, formatRunLogRecord, logEntryKind, newTrainerState, parseRunLog, parseRunLogLine, parseTrainerState, readTrainerState, serializeTrainerState, writeTrainerState } from '../src/engine/train/state.js';
 import type { RunLogRecord } from '../src/engine/train/state.js';
@@ -71,6 +72,88 @@ describe('training config: defaults and paths', () => {
     const es = parseTrainingConfig(text({ ...BASE, eval_strategy: 'epoch', early_stopping_patience: 3 }), FILE);
     assert.equal(es.metric_for_best_model, 'eval_loss');
     assert.equal(es.early_stopping_threshold, 0);
+  });
+});
+
+describe('training config: defaults are filled in after checking', () => {
+  /** Freezes an object and everything in it, so that a test fails if it is written to. */
+  const deepFreeze = <T>(o: T): T => { if (o && typeof o === 'object') { for (const v of Object.values(o)) deepFreeze(v); Object.freeze(o); } return o; };
+
+  it('fills a hand-written valid config: table defaults, HF\'s derived ones, resolved paths; the input is left as it is', () => {
+    const cfg: TrainingConfig = deepFreeze({
+      output_dir: '/runs/a', task: 'classification', train_file: 'data/train.jsonl', model_config: { hidden_size: 64, num_attention_heads: 4 }, tokenizer_name: 'tok',
+      learning_rate: 1e-4, max_seq_length: 70, eval_strategy: 'steps', save_strategy: 'steps', logging_steps: 20, early_stopping_patience: 2,
+    });
+    const before = JSON.stringify(cfg);
+    const c = applyTrainingDefaults(cfg, '/base');
+    assert.equal(JSON.stringify(cfg), before, 'the input is not changed');
+    assert.deepEqual(c, {
+      // as written (paths resolved against /base)
+      output_dir: '/runs/a', task: 'classification', train_file: resolve('/base', 'data/train.jsonl'), tokenizer_name: resolve('/base', 'tok'),
+      model_config: {
+        hidden_size: 64, num_attention_heads: 4, model_type: 'bert', num_hidden_layers: 12, intermediate_size: 3072, hidden_act: 'gelu', hidden_dropout_prob: 0.1,
+        attention_probs_dropout_prob: 0.1, max_position_embeddings: 512, type_vocab_size: 2, initializer_range: 0.02, layer_norm_eps: 1e-12, pad_token_id: 0, position_embedding_type: 'absolute',
+      },
+      learning_rate: 1e-4, max_seq_length: 70, eval_strategy: 'steps', save_strategy: 'steps', logging_steps: 20, early_stopping_patience: 2,
+      // the table's defaults
+      overwrite_output_dir: false, freeze_embeddings: false, freeze_layers: 0, line_by_line: false, mlm_probability: 0.15, whole_word_masking: false,
+      weight_decay: 0, adam_beta1: 0.9, adam_beta2: 0.999, adam_epsilon: 1e-8, max_grad_norm: 1, num_train_epochs: 3, max_steps: -1, lr_scheduler_type: 'linear',
+      warmup_ratio: 0, warmup_steps: 0, per_device_train_batch_size: 8, per_device_eval_batch_size: 8, gradient_accumulation_steps: 1, save_steps: 500, seed: 42,
+      load_best_model_at_end: false, device: 'auto', steps_per_run: 8, nan_inf_policy: 'stop', nan_inf_patience: 10, skip_memory_check: false,
+      // derived from other fields
+      validation_split_percentage: 10, eval_steps: 20, early_stopping_threshold: 0, metric_for_best_model: 'eval_loss', greater_is_better: false,
+      length_buckets: [32, 64, 70], run_name: 'a',
+    });
+  });
+
+  it('never overrides what the user wrote, and completes each task', () => {
+    const cfg: TrainingConfig = deepFreeze({
+      output_dir: 'o', run_name: 'mine', model_name_or_path: '/m', metric_for_best_model: 'mlm_perplexity', greater_is_better: true, length_buckets: [128],
+      eval_strategy: 'steps', eval_steps: 7,
+      tasks: [{ name: 'mlm', kind: 'mlm', train_file: 'a.txt', validation_split_percentage: 5 }, { name: 'c', kind: 'classification', train_file: { path: 'c.csv', format: 'csv' }, validation_file: 'v.csv', loss_weight: 2 }],
+    });
+    const c = applyTrainingDefaults(cfg, '/base');
+    assert.equal(c.run_name, 'mine');
+    assert.equal(c.output_dir, resolve('/base', 'o'));
+    assert.equal(c.metric_for_best_model, 'eval_mlm_perplexity', 'HF adds the eval_ prefix');
+    assert.equal(c.greater_is_better, true);
+    assert.deepEqual(c.length_buckets, [128]);
+    assert.equal(c.eval_steps, 7);
+    assert.deepEqual(c.tasks, [
+      { name: 'mlm', kind: 'mlm', train_file: resolve('/base', 'a.txt'), validation_split_percentage: 5, loss_weight: 1 },
+      { name: 'c', kind: 'classification', train_file: { path: resolve('/base', 'c.csv'), format: 'csv' }, validation_file: resolve('/base', 'v.csv'), loss_weight: 2 },
+    ]);
+    assert.equal(c.validation_split_percentage, undefined, 'the split is per task');
+    assert.equal(c.early_stopping_threshold, undefined, 'no early stopping, no threshold');
+  });
+
+  it('is what parseTrainingConfig returns for a valid file', () => {
+    for (const cfg of [BASE, SCRATCH, { ...BASE, eval_strategy: 'epoch', save_strategy: 'epoch', load_best_model_at_end: true, metric_for_best_model: 'f1', resume_from_checkpoint: 'ck' }]) {
+      assert.deepEqual(parseTrainingConfig(text(cfg), FILE), applyTrainingDefaults(cfg as TrainingConfig, DIR), JSON.stringify(cfg));
+    }
+  });
+
+  it('reports an invalid config\'s errors without defaults standing in for the wrong values', () => {
+    // Each wrong field is reported once; the rules across fields do not run on a default (or on
+    // nothing) in its place.
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      // eval_steps defaults to logging_steps (300): not a value to check save_steps against when eval_steps is wrong.
+      [{ load_best_model_at_end: true, eval_strategy: 'steps', eval_steps: 0, logging_steps: 300 }, 'eval_steps', /^eval_steps is 0; it must be a positive integer$/],
+      [{ load_best_model_at_end: true, eval_strategy: 'epochs' }, 'eval_strategy', /^eval_strategy is "epochs"; .* did you mean "epoch"\?$/],
+      [{ load_best_model_at_end: true, eval_strategy: 'epoch', save_strategy: 'epoc' }, 'save_strategy', /^save_strategy is "epoc"; .* did you mean "epoch"\?$/],
+      [{ load_best_model_at_end: true, eval_strategy: 'steps', eval_steps: 3, save_steps: 0 }, 'save_steps', /^save_steps is 0; it must be a positive integer \(default 500\)$/],
+      [{ max_seq_length: 2, length_buckets: [32] }, 'max_seq_length', /^max_seq_length is 2; it must be an integer ≥ 3 \(default 128\)$/],
+    ];
+    for (const [over, field, re] of cases) {
+      const r = checkTrainingConfig(text({ ...BASE, ...over }), FILE);
+      assert.equal(r.config, undefined, 'no config, so no defaults, when there are errors');
+      const d = only(r.diagnostics.filter((x) => x.severity === 'error'));
+      assert.equal(d.field, field, JSON.stringify(over));
+      assert.match(d.message, re);
+      assert.doesNotMatch(d.message, /undefined/);
+    }
+    // A rule that needs a field the user left out still names its default, as before.
+    assert.match(only(errors(text({ ...BASE, load_best_model_at_end: true, eval_strategy: 'epoch' }))).message, /^save_strategy is "steps" but eval_strategy is "epoch"/);
   });
 });
 

@@ -1,8 +1,8 @@
 /** The train-step compiler: AdamW against a float64 reference, K-in-a-Loop vs K runs, accumulation. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import * as F from '../src/engine/autodiff/ops.js';
-import { crossEntropy, dropout } from '../src/engine/autodiff/derived.js';
+import * as F from '../src/engine/autodiff/index.js';
+import { crossEntropy, dropout } from '../src/engine/autodiff/index.js';
 import { BuildError } from '../src/engine/ir/graph.js';
 import { Linear, ParamSet } from '../src/engine/nn/module.js';
 import { TrainStepRunner, initialState } from '../src/engine/optim/runner.js';

@@ -1,7 +1,7 @@
 /** Every primitive's vector-Jacobian product against central finite differences in float64. */
 import { describe, it } from 'node:test';
-import * as F from '../src/engine/autodiff/ops.js';
-import { crossEntropy, dropout } from '../src/engine/autodiff/derived.js';
+import * as F from '../src/engine/autodiff/index.js';
+import { crossEntropy, dropout } from '../src/engine/autodiff/index.js';
 import { Value } from '../src/engine/ir/graph.js';
 import { InputSpec, Rng, gradcheck, rng } from './helpers.js';
 

@@ -23,9 +23,10 @@ export class Uri {
 
 export const ViewColumn = { Active: -1, One: 1 };
 
-/** A webview panel without a page: `posted` holds what the host sent, `fromPage` delivers a message. */
+/** A webview panel without a page: `posted` holds what the host sent, `fromPage` delivers a message (`delivered` counts them). */
 export class FakeWebviewPanel {
   readonly posted: unknown[] = [];
+  delivered = 0;
   visible = true;
   revealed = 0;
   iconPath: unknown;
@@ -41,7 +42,7 @@ export class FakeWebviewPanel {
     onDidReceiveMessage: this.received.event,
   };
   constructor(readonly viewType: string, readonly title: string) {}
-  fromPage(m: unknown): void { this.received.fire(m); }
+  fromPage(m: unknown): void { this.delivered++; this.received.fire(m); }
   setVisible(v: boolean): void { this.visible = v; this.viewState.fire({ webviewPanel: this }); }
   reveal(): void { this.revealed++; if (!this.visible) this.setVisible(true); }
   dispose(): void { this.disposed.fire(); }

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { join } from 'node:path';
-import * as F from '../src/engine/autodiff/ops.js';
+import type { Worker } from 'node:worker_threads';
+import * as F from '../src/engine/autodiff/index.js';
 import { Graph } from '../src/engine/ir/graph.js';
 import { loop } from '../src/engine/ir/loop.js';
 import { serializeModel } from '../src/engine/ir/proto.js';
@@ -32,16 +33,46 @@ function slowFeeds(n: number): Feeds {
   };
 }
 
-/** Runs `work` while a 5 ms interval ticks; returns the run's duration and the longest gap between ticks. */
-async function measureTicks(work: () => Promise<unknown>): Promise<{ ms: number; maxGap: number; ticks: number }> {
-  let last = performance.now(), maxGap = 0, ticks = 0;
-  const timer = setInterval(() => { const now = performance.now(); maxGap = Math.max(maxGap, now - last); last = now; ticks++; }, 5);
+/**
+ * Runs `work` while this thread's event loop turns as often as it can (a chain of setImmediate
+ * callbacks) and counts the turns completed before `work` settles: a count, which does not depend
+ * on how loaded the machine is the way a gap in milliseconds does. The run's duration and the
+ * longest gap between turns are measured for the log only.
+ */
+async function turnsDuring(work: () => Promise<unknown>): Promise<{ turns: number; ms: number; maxGap: number }> {
+  let turns = 0, running = true, last = performance.now(), maxGap = 0;
+  const turn = () => {
+    if (!running) return;
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last); last = now; turns++;
+    setImmediate(turn);
+  };
+  setImmediate(turn);
   const t0 = performance.now();
   await work();
+  running = false;
   const ms = performance.now() - t0;
-  clearInterval(timer);
-  maxGap = Math.max(maxGap, performance.now() - last);
-  return { ms, maxGap, ticks };
+  return { turns, ms, maxGap: Math.max(maxGap, performance.now() - last) };
+}
+
+/**
+ * Resolves once the worker thread has been busy without a break for `busyMs`: its event loop spent
+ * no time idle (waiting for messages) meanwhile, so it is inside a blocking session.run; receiving
+ * and queueing requests takes a few milliseconds. A positive sign that the run has started, where
+ * a fixed sleep would only guess. Fails after a generous limit if the worker never gets there.
+ */
+async function insideRun(w: EngineWorker, busyMs = 200): Promise<void> {
+  const thread = (w as unknown as { worker?: Worker }).worker;
+  assert.ok(thread?.performance, 'EngineWorker keeps its thread in `worker` no more: update insideRun() in test/worker.test.ts');
+  const limit = 120_000, t0 = performance.now();
+  let idle = thread.performance.eventLoopUtilization().idle, since = t0;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 5));
+    const now = performance.now(), u = thread.performance.eventLoopUtilization();
+    if (u.idle !== idle) { idle = u.idle; since = now; } // it waited for messages meanwhile: not inside a run
+    else if (now - since >= busyMs) return;
+    if (now - t0 > limit) assert.fail(`the worker did not start a run within ${limit / 1000} s (its event loop kept going idle)`);
+  }
 }
 
 /** Iterations of slowModel that take about `ms` on this machine (measured after a warm-up run). */
@@ -63,19 +94,20 @@ describe('EngineWorker', () => {
     const probe = await EngineSession.create(model, { device: 'cpu', threads: 1 });
     const feeds = slowFeeds(n);
     await probe.run(slowFeeds(1));
-    const inThread = await measureTicks(() => probe.run(feeds));
+    const inThread = await turnsDuring(() => probe.run(feeds));
     await probe.release();
 
     const w = new EngineWorker(WORKER);
     try {
       const s = await w.createSession(model, { device: 'cpu', threads: 1 });
-      const inWorker = await measureTicks(() => s.run(feeds));
-      console.log(`# ${n} iterations; same thread: ${inThread.ms.toFixed(0)} ms run, longest tick gap ${inThread.maxGap.toFixed(0)} ms; `
-        + `worker: ${inWorker.ms.toFixed(0)} ms run, ${inWorker.ticks} ticks, longest gap ${inWorker.maxGap.toFixed(0)} ms`);
-      assert.ok(inThread.maxGap > 0.8 * inThread.ms, 'control: a same-thread run blocks the event loop');
-      assert.ok(inWorker.ms > 300, 'the run is long enough to matter');
-      assert.ok(inWorker.maxGap < Math.min(100, inWorker.ms / 4), `longest gap ${inWorker.maxGap} ms during a ${inWorker.ms} ms run`);
-      assert.ok(inWorker.ticks >= inWorker.ms / 50);
+      const inWorker = await turnsDuring(() => s.run(feeds));
+      console.log(`# ${n} iterations; same thread: ${inThread.ms.toFixed(0)} ms run, ${inThread.turns} event-loop turns, longest gap ${inThread.maxGap.toFixed(0)} ms; `
+        + `worker: ${inWorker.ms.toFixed(0)} ms run, ${inWorker.turns} turns, longest gap ${inWorker.maxGap.toFixed(0)} ms`);
+      // Counts, not milliseconds: a same-thread run lets the loop turn at most once (before
+      // onnxruntime's setImmediate starts the blocking call), whatever the machine's load; during
+      // a run in the worker the loop keeps turning, hundreds of times at the least.
+      assert.ok(inThread.turns <= 2, `control: a same-thread run blocks the event loop (${inThread.turns} turns during it)`);
+      assert.ok(inWorker.turns >= 100, `the event loop turned ${inWorker.turns} times during the worker's run`);
     } finally {
       await w.terminate();
     }
@@ -97,13 +129,14 @@ describe('EngineWorker', () => {
   });
 
   it('cancels queued runs between runs; the running one finishes; the worker stays usable', async () => {
-    const feeds = slowFeeds(await iterationsFor(600));
+    // About 2 s per run here: long past the moment insideRun() sees it started, even if this machine gets faster meanwhile.
+    const feeds = slowFeeds(await iterationsFor(2000));
     const w = new EngineWorker(WORKER);
     try {
       const s = await w.createSession(slowModel(), { device: 'cpu', threads: 1 });
       const ac = new AbortController();
       const runs = [0, 1, 2, 3].map(() => s.run(feeds, undefined, ac.signal).then(() => 'done', (e) => (e instanceof CancelledError ? 'cancelled' : `error: ${e}`)));
-      await new Promise((r) => setTimeout(r, 150));
+      await insideRun(w); // the first run is running, the other three wait in the worker's queue
       ac.abort();
       const results = await Promise.all(runs);
       assert.equal(results[0], 'done', 'the run in flight completes');

@@ -4,7 +4,7 @@ import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { findMasks, maskAt, maskContext } from '../src/engine/workspace/mask-context.js';
+import { findMasks, maskAt, maskContext } from '../src/engine/infer/mask-context.js';
 import { RunLogTail, findRuns, scanRun } from '../src/engine/workspace/runs.js';
 import { scanDataset } from '../src/engine/workspace/datasets.js';
 import { parseTrainingConfig } from '../src/engine/train/config.js';
@@ -121,7 +121,7 @@ describe('inference worker (what hovers use)', () => {
       const info = await w.info(folder);
       assert.equal(info.architecture, 'BertForMaskedLM');
       assert.equal(info.maskToken, '[MASK]');
-      await assert.rejects(w.fillMaskAt(join(dir, 'nowhere'), '[MASK]', 0, 6), /nowhere: config\.json is missing/);
+      await assert.rejects(w.fillMaskAt(join(dir, 'nowhere'), '[MASK]', 0, 6), /the model folder ".*nowhere": no such folder/);
       assert.equal((await w.fillMaskAt(folder, 'a [MASK] b', 2, 8, 1)).predictions.length, 1, 'still serving after an error');
     } finally {
       await w.dispose();

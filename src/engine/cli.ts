@@ -1,42 +1,249 @@
 #!/usr/bin/env node
 /**
  * bert-lab: train | eval | predict | export, from the command line. Sessions run in a worker
- * thread, so this thread draws the progress bar and answers Ctrl-C: the first stops after the
- * current onnxruntime run with a checkpoint (exit 0), a second quits at once.
+ * thread, so this thread draws the progress bar and answers interrupts.
+ *
+ * Interrupts of `train` (Ctrl-C = SIGINT, SIGTERM from VS Code or a job scheduler, or a
+ * {type:'stop'} message from a parent that forked us with an IPC channel): the first stops after
+ * the current onnxruntime run with a checkpoint and exits 128 + the signal (130 for SIGINT, 143
+ * for SIGTERM; 130 for a stop message), so `bert-lab train … && bert-lab export …` does not go
+ * on. A second signal quits at once, without that checkpoint.
+ *
+ * Why the second one used to abort natively ("terminate called after throwing an instance of
+ * 'Napi::Error'", exit 134): process.exit() (and worker.terminate()) tear down the worker
+ * thread's JavaScript environment while onnxruntime-node's synchronous session.run is inside
+ * native code in that thread. The run cannot be interrupted; when it returns, the binding builds
+ * its result through N-API in an environment that can no longer call into JavaScript, the call
+ * fails, node-addon-api turns the failure into a C++ exception, rethrows it from its own catch
+ * block while converting it, and std::terminate aborts the whole process. So this file never
+ * ends the worker while a request is inside it (SafeWorker counts them): an exit waits for the
+ * request in flight to return, and quitting at once while one is in flight ends the process by
+ * the signal's default action (the kernel stops every thread; no native code runs afterwards).
+ * Checkpoint files are written synchronously on this thread, so a signal handler — which runs
+ * between two JavaScript tasks — never sees a checkpoint half-written; each is also written to
+ * a temporary folder and renamed (see train/checkpoint.ts), so even a kill cannot tear one.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parseTrainingConfig, TrainingConfigError } from './train/config.js';
-import { Trainer, TrainerEvent } from './train/trainer.js';
-import { EngineWorker } from './runtime/worker-client.js';
-import { pipelineFor } from './infer/pipeline.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseTrainingConfig, suggest } from './train/config.js';
+import type { ConfigDiagnostic } from './train/config-source.js';
+import { Trainer, TrainerEvent, TrainResult } from './train/trainer.js';
+import { lastCompleteCheckpoint } from './train/checkpoint.js';
+import { evaluateCheckpoint } from './train/evaluate.js';
+import { EngineWorker, WorkerSession } from './runtime/worker-client.js';
+import type { Device, SessionOptions } from './runtime/session.js';
+import type { ModelRunner } from './runtime/runner.js';
+import type { Feeds } from './runtime/tensor.js';
+import { BertPipeline, ClassifyResult, FillMaskResult } from './infer/pipeline.js';
 import { exportOnnxFolder } from './infer/export.js';
-import { readConfig } from './checkpoint/bert-folder.js';
 import { readExamples } from './data/readers.js';
+import { localModelPath } from './hub/resolve.js';
+
+// ---- the command-line surface ----------------------------------------------------------------
+
+/** A wrong command line: exit 2. Anything else that fails is a runtime error: exit 1. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+interface Flag {
+  type: 'string' | 'boolean';
+  /** What the value looks like in the help ("N", "<file>"). */
+  arg?: string;
+  help: string;
+  /** An integer flag and its allowed range (max absent: no upper bound). */
+  int?: { min: number; max?: number };
+  choices?: readonly string[];
+  multiple?: boolean;
+  short?: string;
+}
+interface Command {
+  /** The positional arguments, as shown in the usage line. */
+  args: { name: string; help: string }[];
+  /** The usage line after "bert-lab <command>". */
+  usage: string;
+  summary: string;
+  flags: Record<string, Flag>;
+  /** Paragraphs after the flags. */
+  more?: string;
+}
+
+const DEVICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
+const device = (dflt: string): Flag => ({ type: 'string', arg: DEVICES.join('|'), choices: DEVICES, help: `execution provider; auto tries CUDA, then WebGPU, then the CPU (default: ${dflt})` });
+const THREADS: Flag = { type: 'string', arg: 'N', int: { min: 0, max: 1024 }, help: 'ONNX Runtime intra-op threads, 0 to 1024 (0: ONNX Runtime chooses)' };
+const HELP: Flag = { type: 'boolean', short: 'h', help: 'show this help' };
+
+const COMMANDS: Record<string, Command> = {
+  train: {
+    args: [{ name: '<config.json|yaml>', help: 'the training configuration (Hugging Face TrainingArguments names)' }],
+    usage: '<config.json|yaml> [flags]',
+    summary: 'train as the configuration says',
+    flags: {
+      resume: { type: 'boolean', help: 'continue from the newest complete checkpoint in output_dir' },
+      device: device('the configuration\'s "device", else auto'),
+      threads: THREADS,
+      'skip-memory-check': { type: 'boolean', help: 'start even when the memory estimate exceeds the free memory' },
+      help: HELP,
+    },
+    more: `Warnings about the configuration (fields BERT Lab ignores, such as report_to or fp16) are
+printed as "warning: file:line:col: …" before training starts.
+
+Interrupts: Ctrl-C (SIGINT) or SIGTERM stops after the current onnxruntime run, saves a
+checkpoint and exits 130 (SIGINT) or 143 (SIGTERM); a parent process's {"type":"stop"} IPC
+message does the same and exits 130. Continue with --resume. A second Ctrl-C or SIGTERM quits at
+once without that checkpoint (the newest checkpoint already saved stays complete): it exits 130 or
+143 as well, by the signal itself while an onnxruntime run is in progress.`,
+  },
+  eval: {
+    args: [{ name: '<checkpoint>', help: 'a checkpoint-<step> folder, a run\'s output_dir or a Hugging Face model folder' }],
+    usage: '<checkpoint> --data <file> [flags]',
+    summary: 'evaluate a checkpoint on a labelled (or text) file',
+    flags: {
+      data: { type: 'string', arg: '<file>', help: 'the evaluation data (required): JSONL, CSV or TSV with text and label, or text for a masked LM' },
+      'batch-size': { type: 'string', arg: 'N', int: { min: 1 }, help: 'sequences per batch, 1 or more (default 8)' },
+      'max-seq-length': { type: 'string', arg: 'N', int: { min: 8 }, help: 'tokens per sequence, 8 or more (default: the model\'s max_position_embeddings, at most 512)' },
+      'ignore-unknown-labels': { type: 'boolean', help: 'skip examples whose label the checkpoint does not know (counted) instead of refusing the file' },
+      device: device('auto'),
+      threads: THREADS,
+      json: { type: 'boolean', help: 'print one JSON line ({"metrics":{…},"examples":N,"skipped":N,…}) instead of a table' },
+      help: HELP,
+    },
+  },
+  predict: {
+    args: [{ name: '<checkpoint>', help: 'a masked-LM or sequence-classification checkpoint folder' }],
+    usage: '<checkpoint> (--text "…" | --file <file>) [flags]',
+    summary: 'fill masks or classify; a table, or one JSON line per input with --json',
+    flags: {
+      text: { type: 'string', arg: '"…"', multiple: true, help: 'an input text (may be given more than once)' },
+      file: { type: 'string', arg: '<file>', help: 'inputs from a file: one text per line, or JSONL/CSV/TSV with a text field' },
+      'top-k': { type: 'string', arg: 'N', int: { min: 1, max: 1000 }, help: 'predictions per [MASK], 1 to 1000 (default 5); a classifier lists every label' },
+      device: device('cpu'),
+      threads: THREADS,
+      json: { type: 'boolean', help: 'print one JSON line per input instead of a table' },
+      help: HELP,
+    },
+  },
+  export: {
+    args: [{ name: '<checkpoint>', help: 'the checkpoint folder to export' }, { name: '<out-dir>', help: 'the folder to write (config, tokenizer, onnx/model.onnx)' }],
+    usage: '<checkpoint> <out-dir> [--no-int8]',
+    summary: 'ONNX folder for transformers.js (+ int8)',
+    flags: {
+      'no-int8': { type: 'boolean', help: 'skip onnx/model_quantized.onnx (the dynamic int8 model)' },
+      help: HELP,
+    },
+  },
+};
+
+const flagLabel = (name: string, f: Flag) => `${f.short ? `-${f.short}, ` : ''}--${name}${f.arg ? ` ${f.arg}` : ''}`;
+
+function commandHelp(name: string): string {
+  const c = COMMANDS[name]!;
+  const rows = [...c.args.map((a) => [a.name, a.help] as const), ...Object.entries(c.flags).map(([n, f]) => [flagLabel(n, f), f.help] as const)];
+  const w = Math.max(...rows.map(([l]) => l.length)) + 2;
+  const row = ([l, h]: readonly [string, string]) => `  ${l.padEnd(w)}${h}`;
+  return `usage: bert-lab ${name} ${c.usage}
+
+${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.
+
+arguments:
+${c.args.map((a) => row([a.name, a.help])).join('\n')}
+
+flags:
+${Object.entries(c.flags).map(([n, f]) => row([flagLabel(n, f), f.help])).join('\n')}
+${c.more ? `\n${c.more}\n` : ''}`;
+}
 
 const USAGE = `usage:
-  bert-lab train <config.json|yaml> [--resume] [--device auto|cpu|cuda|webgpu] [--threads N] [--skip-memory-check]
-                                                    train as the configuration says
-  bert-lab eval <checkpoint> --data <file> [--batch-size N]
-                                                    evaluate a checkpoint on a labelled (or text) file
-  bert-lab predict <checkpoint> [--text "…"] [--file <file>] [--top-k N]
-                                                    fill masks or classify; one JSON line per input
-  bert-lab export <checkpoint> <out-dir> [--no-int8] ONNX folder for transformers.js (+ int8)`;
+${Object.entries(COMMANDS).map(([n, c]) => `  bert-lab ${n} ${c.usage}\n      ${c.summary}`).join('\n')}
+  bert-lab help <command>         the flags of a command (also: bert-lab <command> --help)
+  bert-lab --version              the version
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new Error(`${name} needs a value\n${USAGE}`);
-  args.splice(i, 2);
-  return v;
+exit status: 0 success; 1 failure (the message says why); 2 a wrong command line;
+  train: 130 after Ctrl-C (SIGINT), 143 after SIGTERM (a checkpoint is saved; resume with --resume)
+`;
+
+/** The version in the package.json beside (or above) this file: dist/ in the package, out/src/engine/ in a test build. */
+export function version(): string {
+  for (let d = __dirname, i = 0; i < 6; i++, d = dirname(d)) {
+    const p = join(d, 'package.json');
+    if (!existsSync(p)) continue;
+    try {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'bert-lab' && pkg.version) return pkg.version;
+    } catch { /* not ours: look further up */ }
+  }
+  return 'unknown';
 }
-function bool(args: string[], name: string): boolean {
-  const i = args.indexOf(name);
-  if (i >= 0) args.splice(i, 1);
-  return i >= 0;
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+interface Parsed { values: Values; positionals: string[]; help: boolean }
+
+/** parseArgs (tokens, not strict) and then checks with messages that name the flag and suggest the closest one. */
+export function parseCommand(name: string, args: string[]): Parsed {
+  const c = COMMANDS[name]!;
+  const options = Object.fromEntries(Object.entries(c.flags).map(([n, f]) => [n, { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) }]));
+  const { values, positionals, tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
+  if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) return { values, positionals, help: true };
+  const seen = new Set<string>();
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const f = c.flags[t.name];
+    if (!f) {
+      const s = suggest(t.name, Object.keys(c.flags));
+      throw new UsageError(`unknown flag ${t.rawName}${s ? ` (did you mean --${s}?)` : ''}`);
+    }
+    if (f.type === 'string') {
+      if (t.value === undefined) throw new UsageError(`${t.rawName} needs a value (${flagLabel(t.name, f)})`);
+      // "--data --json": parseArgs (not strict) takes the next flag as the value.
+      if (!t.inlineValue && /^--?[A-Za-z]/.test(t.value) && f.int === undefined) throw new UsageError(`${t.rawName} needs a value (${flagLabel(t.name, f)}), not the flag ${t.value} (write ${t.rawName}=${t.value} if you mean it)`);
+    } else if (t.value !== undefined) throw new UsageError(`${t.rawName} takes no value (got "${t.value}")`);
+    if (!f.multiple && seen.has(t.name)) throw new UsageError(`${t.rawName} is given more than once`);
+    seen.add(t.name);
+    if (f.type === 'string' && typeof t.value === 'string') {
+      if (f.int) intValue(t.name, t.value, f.int);
+      if (f.choices && !f.choices.includes(t.value)) {
+        const s = suggest(t.value, f.choices);
+        throw new UsageError(`--${t.name} "${t.value}" is not one of ${f.choices.join(', ')}${s ? ` (did you mean ${s}?)` : ''}`);
+      }
+    }
+  }
+  if (positionals.length > c.args.length) throw new UsageError(`unexpected argument "${positionals[c.args.length]}" (usage: bert-lab ${name} ${c.usage})`);
+  if (positionals.length < c.args.length) throw new UsageError(`missing ${c.args.slice(positionals.length).map((a) => a.name).join(' and ')} (usage: bert-lab ${name} ${c.usage})`);
+  return { values, positionals, help: false };
 }
+
+/** An integer in [min, max], or a UsageError that names the flag, the value and the range. */
+function intValue(name: string, raw: string, r: { min: number; max?: number }): number {
+  const range = r.max === undefined ? `${r.min} or more` : `${r.min} to ${r.max}`;
+  if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw new UsageError(`--${name} "${raw}" is not an integer (allowed: ${range})`);
+  const n = Number(raw);
+  if (n < r.min || (r.max !== undefined && n > r.max)) throw new UsageError(`--${name} ${raw.trim()} is out of range (allowed: ${range})`);
+  return n;
+}
+const str = (v: Values, k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+const int = (v: Values, k: string, name: string): number | undefined => {
+  const s = str(v, k);
+  return s === undefined ? undefined : intValue(k, s, COMMANDS[name]!.flags[k]!.int!);
+};
+
+// ---- output -------------------------------------------------------------------------------------
+
+/** Where a command writes; the CLI's own process by default, a buffer in tests. */
+export interface Io {
+  stdout(s: string): void;
+  stderr(s: string): void;
+  /** Whether stderr is a terminal (a redrawn progress bar instead of a line per logging step). */
+  tty: boolean;
+  /** Ends the process at once (only an interrupted `train` does). */
+  exit(code: number): void;
+}
+const processIo: Io = {
+  stdout: (s) => { process.stdout.write(s); },
+  stderr: (s) => { process.stderr.write(s); },
+  get tty() { return !!process.stderr.isTTY; },
+  exit: (code) => process.exit(code),
+};
 
 const fmtTime = (s: number) => (!Number.isFinite(s) ? '?' : s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`);
 
@@ -44,139 +251,328 @@ const fmtTime = (s: number) => (!Number.isFinite(s) ? '?' : s >= 3600 ? `${Math.
 class Progress {
   private start = Date.now();
   private firstStep = -1;
-  private tty = !!process.stderr.isTTY;
-  constructor(private readonly total: number, private readonly every: number) {}
+  constructor(private readonly io: Io, private readonly total: number, private readonly every: number) {}
   update(e: Extract<TrainerEvent, { type: 'step' }>): void {
     if (this.firstStep < 0) { this.firstStep = e.step - 1; this.start = Date.now(); }
     const done = e.step - this.firstStep, rate = done / ((Date.now() - this.start) / 1000);
     const eta = (this.total - e.step) / rate;
     const width = 24, filled = Math.round((width * e.step) / this.total);
     const line = `step ${e.step}/${this.total} [${'='.repeat(filled)}${' '.repeat(width - filled)}] loss ${e.loss.toFixed(4)} | lr ${e.learning_rate.toExponential(2)} | ${(e.tokens_per_second / 1000).toFixed(1)}k tok/s | ETA ${fmtTime(eta)}`;
-    if (this.tty) process.stderr.write(`\r${line}\x1b[K`);
-    else if (e.step % this.every === 0 || e.step === this.total) process.stderr.write(`${line}\n`);
+    if (this.io.tty) this.io.stderr(`\r${line}\x1b[K`);
+    else if (e.step % this.every === 0 || e.step === this.total) this.io.stderr(`${line}\n`);
   }
-  line(s: string): void { process.stderr.write(`${this.tty ? '\r\x1b[K' : ''}${s}\n`); }
+  line(s: string): void { this.io.stderr(`${this.io.tty ? '\r\x1b[K' : ''}${s}\n`); }
 }
 
-async function train(args: string[]): Promise<number> {
-  const resume = bool(args, '--resume'), skipMemoryCheck = bool(args, '--skip-memory-check');
-  const device = flag(args, '--device'), threads = flag(args, '--threads');
-  const file = args[0];
-  if (!file) throw new Error(`train needs a configuration file\n${USAGE}`);
-  if (!existsSync(file)) throw new Error(`${file}: no such configuration file`);
-  const cfg = parseTrainingConfig(readFileSync(file, 'utf8'), resolve(file));
-  if (resume) cfg.resume_from_checkpoint = true;
-  if (skipMemoryCheck) cfg.skip_memory_check = true;
-  if (device) {
-    if (!['auto', 'cpu', 'cuda', 'webgpu'].includes(device)) throw new Error(`--device is "${device}"; use auto, cpu, cuda or webgpu`);
-    cfg.device = device as typeof cfg.device;
+// ---- the engine worker, never ended while native code runs in it --------------------------------
+
+/**
+ * An EngineWorker whose requests (session creation, runs, releases) are counted while they are
+ * inside the worker. Ending the worker thread (worker.terminate(), or process.exit(), which ends
+ * it too) while onnxruntime's session.run is in native code aborts the whole process once the
+ * run returns (see the top of this file), so close() first refuses new requests, then waits for
+ * the one in flight.
+ */
+class SafeWorker {
+  private readonly worker = new EngineWorker();
+  private inFlight = 0;
+  private idle: (() => void)[] = [];
+  private closing: 'no' | 'reject' | 'abandon' = 'no';
+
+  /** A request is inside the worker (or its reply is on the way). */
+  get busy(): boolean { return this.inFlight > 0; }
+
+  private async track<T>(f: () => Promise<T>): Promise<T> {
+    // After close() nothing new reaches the worker; when the process is about to end, a caller still running just waits for the end.
+    if (this.closing === 'abandon') return new Promise<T>(() => {});
+    if (this.closing === 'reject') return Promise.reject(new Error('the engine worker is closed'));
+    this.inFlight++;
+    try { return await f(); } finally {
+      if (--this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
+    }
   }
-  if (threads) cfg.threads = Number(threads);
-  const worker = new EngineWorker();
+
+  async createSession(model: Uint8Array, options: SessionOptions): Promise<ModelRunner & { choice: WorkerSession['choice'] }> {
+    const s = await this.track(() => this.worker.createSession(model, options));
+    return {
+      choice: s.choice,
+      run: (feeds: Feeds, fetch?: readonly string[]) => this.track(() => s.run(feeds, fetch)),
+      release: () => this.track(() => s.release()),
+    };
+  }
+
+  /**
+   * Refuses new requests, waits for the one in flight (onnxruntime cannot interrupt it), then ends
+   * the worker. New requests reject, or with `abandon` (the process is about to exit) never settle.
+   */
+  async close(opts: { abandon?: boolean } = {}): Promise<void> {
+    if (this.closing !== 'abandon') this.closing = opts.abandon ? 'abandon' : 'reject';
+    while (this.inFlight > 0) await new Promise<void>((r) => this.idle.push(r));
+    await this.worker.terminate();
+  }
+}
+
+// ---- train --------------------------------------------------------------------------------------
+
+type StopKind = 'SIGINT' | 'SIGTERM' | 'ipc';
+const EXIT_CODE: Record<StopKind, number> = { SIGINT: 130, SIGTERM: 143, ipc: 130 };
+const SIGNAL_OF: Record<StopKind, 'SIGINT' | 'SIGTERM'> = { SIGINT: 'SIGINT', SIGTERM: 'SIGTERM', ipc: 'SIGINT' };
+const stopName = (k: StopKind) => (k === 'SIGINT' ? 'Ctrl-C (SIGINT)' : k === 'SIGTERM' ? 'SIGTERM' : 'a stop request');
+
+async function train(p: Parsed, io: Io): Promise<number> {
+  const v = p.values;
+  const file = p.positionals[0]!;
+  const threads = int(v, 'threads', 'train');
+  const dev = str(v, 'device') as Device | undefined;
+  if (!existsSync(file)) throw new Error(`${file}: no such configuration file`);
+  const warnings: ConfigDiagnostic[] = [];
+  const cfg = parseTrainingConfig(readFileSync(file, 'utf8'), resolve(file), { onWarning: (d) => warnings.push(d) });
+  if (v['resume'] === true) cfg.resume_from_checkpoint = true;
+  if (v['skip-memory-check'] === true) cfg.skip_memory_check = true;
+  if (dev) cfg.device = dev;
+  if (threads !== undefined) cfg.threads = threads;
+
+  const worker = new SafeWorker();
+  let bar: Progress | null = null;
+  const say = (s: string) => (bar ? bar.line(s) : io.stderr(`${s}\n`));
+  let phase: 'starting' | 'training' | 'done' = 'starting';
+  let trainer: Trainer | null = null;
+  let first: StopKind | null = null;
+  let stopSaved: string | null = null;
+  let quitting = false;
+
+  /** Ends the process by the signal's default action: at once, even while a run is in native code. */
+  const die = (sig: 'SIGINT' | 'SIGTERM') => {
+    process.removeAllListeners(sig);
+    process.kill(process.pid, sig);
+    // Where signals do not exist (Windows) the line above already ended the process.
+    setTimeout(() => process.kill(process.pid, 'SIGKILL'), 2000);
+  };
+  /** Exits with `code` as soon as no request is inside the worker; nothing new reaches it meanwhile. */
+  const quit = async (code: number) => {
+    quitting = true;
+    await worker.close({ abandon: true });
+    process.disconnect?.();
+    io.exit(code);
+  };
+  const newest = () => {
+    const c = lastCompleteCheckpoint(cfg.output_dir).path;
+    return c ? `the newest checkpoint, ${c}, is complete` : `${cfg.output_dir} has no checkpoint yet`;
+  };
+  const onStop = (kind: StopKind) => {
+    if (phase === 'done') { say(`${stopName(kind)}: ${stopSaved ? `${stopSaved} is already saved` : 'the run has already ended'}; exiting`); return; }
+    if (!first) {
+      first = kind;
+      if (phase === 'starting' || !trainer) {
+        say(`interrupted by ${stopName(kind)} before training began: nothing to save; quitting`);
+        void quit(EXIT_CODE[kind]);
+      } else {
+        const again = kind === 'SIGINT' ? 'Ctrl-C again' : kind === 'SIGTERM' ? 'SIGTERM again' : 'SIGINT or SIGTERM';
+        say(`${kind === 'ipc' ? 'stop requested' : `interrupted by ${stopName(kind)}`}: finishing the current onnxruntime run, then saving a checkpoint (${again} quits at once without it)…`);
+        trainer.stop();
+      }
+      return;
+    }
+    if (kind === 'ipc') { say('already stopping…'); return; }
+    const code = EXIT_CODE[first];
+    if (stopSaved) { say(`${stopName(kind)} again: ${stopSaved} is already saved; exiting`); return; }
+    if (worker.busy) {
+      // Waiting could take a whole run; ending the worker now would abort natively: the signal ends the process.
+      say(`${stopName(kind)} again: quitting now; the onnxruntime run in progress is abandoned and no checkpoint is saved for it; ${newest()}`);
+      die(SIGNAL_OF[first]);
+    } else if (!quitting) {
+      say(`${stopName(kind)} again: quitting now without saving a checkpoint; ${newest()}`);
+      void quit(code);
+    }
+  };
+  const onSigint = () => onStop('SIGINT'), onSigterm = () => onStop('SIGTERM');
+  // A parent that forked us with an IPC channel (the extension) stops the run with a message.
+  const onMessage = (m: unknown) => { if ((m as { type?: string } | null)?.type === 'stop') onStop('ipc'); };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  if (process.send) process.on('message', onMessage);
+  // Printed once the handlers above are in place (so a test may interrupt start-up as soon as it sees them).
+  for (const d of warnings) io.stderr(`warning: ${file}:${d.line}:${d.column}: ${d.message}\n`);
   try {
     let announced = false;
-    const trainer = await Trainer.create(cfg, {
+    trainer = await Trainer.create(cfg, {
       configFile: resolve(file),
-      log: (s) => process.stderr.write(`${s}\n`),
+      // Once quitting, what start-up still prints (before the process ends) would only confuse.
+      log: (s) => { if (!quitting) say(s); },
       runnerFor: async (m, purpose) => {
         const s = await worker.createSession(m, { device: cfg.device, threads: cfg.threads ?? 0, purpose: 'train' });
-        if (!announced && purpose === 'train') { process.stderr.write(`device: ${s.choice.device} — ${s.choice.reason}\n`); announced = true; }
+        if (!announced && purpose === 'train') { say(`device: ${s.choice.device} — ${s.choice.reason}`); announced = true; }
         return s;
       },
     });
-    const bar = new Progress(trainer.totalSteps, cfg.logging_steps);
-    let interrupts = 0;
-    const onSigint = () => {
-      interrupts++;
-      if (interrupts === 1) { bar.line('stopping after the current run and saving a checkpoint (Ctrl-C again to quit now)…'); trainer.stop(); }
-      else { bar.line('quitting without a checkpoint'); process.exit(130); }
-    };
-    process.on('SIGINT', onSigint);
-    // A parent that forked us with an IPC channel (the extension) stops the run with a message.
-    const onMessage = (m: unknown) => { if ((m as { type?: string } | null)?.type === 'stop') { bar.line('stop requested: finishing the current run and saving a checkpoint…'); trainer.stop(); } };
-    if (process.send) process.on('message', onMessage);
+    phase = 'training';
+    const b = new Progress(io, trainer.totalSteps, cfg.logging_steps);
+    bar = b;
     trainer.on((e) => {
-      if (e.type === 'step') bar.update(e);
-      else if (e.type === 'eval') bar.line(`eval @ step ${e.step}: ${Object.entries(e.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
-      else if (e.type === 'checkpoint') bar.line(`saved ${e.path}`);
+      if (e.type === 'step') b.update(e);
+      else if (e.type === 'eval') b.line(`eval @ step ${e.step}: ${Object.entries(e.metrics).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(', ')}`);
+      else if (e.type === 'checkpoint') { b.line(`saved ${e.path}`); if (first) stopSaved = e.path; }
+      // The run's end is recorded before train() resolves (it still releases its sessions): from here a signal has nothing to stop.
+      else if (e.type === 'done') phase = 'done';
     });
-    const r = await trainer.train();
+    const r: TrainResult = await trainer.train();
+    phase = 'done';
+    const best = r.bestModelCheckpoint ? `; best: ${r.bestModelCheckpoint} (${r.bestMetric?.toFixed(4)})` : '';
+    const resume = `resume with: bert-lab train ${file} --resume`;
+    if (r.reason === 'stopped') {
+      const by = first === 'ipc' || !first ? 'stopped on request' : `interrupted by ${stopName(first)}`;
+      b.line(`${by} at step ${r.step}; ${stopSaved ? `checkpoint saved in ${stopSaved}` : newest()}; ${resume}${best}`);
+      return EXIT_CODE[first ?? 'ipc'];
+    }
+    b.line(`${r.reason} at step ${r.step}; ${r.reason === 'completed' ? `model saved in ${r.outputDir}` : resume}${best}`);
+    return 0;
+  } finally {
+    phase = 'done';
+    await worker.close();
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
     process.off('message', onMessage);
     process.disconnect?.();
-    bar.line(`${r.reason} at step ${r.step}; ${r.reason === 'completed' ? `model saved in ${r.outputDir}` : `resume with: bert-lab train ${file} --resume`}${r.bestModelCheckpoint ? `; best: ${r.bestModelCheckpoint} (${r.bestMetric?.toFixed(4)})` : ''}`);
-    return 0;
-  } finally {
-    await worker.terminate();
   }
 }
 
-async function evaluate(args: string[]): Promise<number> {
-  const data = flag(args, '--data'), bs = flag(args, '--batch-size');
-  const ckpt = args[0];
-  if (!ckpt || !data) throw new Error(`eval needs a checkpoint and --data\n${USAGE}`);
-  const bert = readConfig(ckpt);
-  const arch = bert.architectures?.[0] ?? 'BertForMaskedLM';
-  const task = arch === 'BertForSequenceClassification' ? 'classification' : 'mlm';
-  const out = mkdtempSync(join(tmpdir(), 'bert-lab-eval-'));
-  const worker = new EngineWorker();
-  try {
-    const cfg = parseTrainingConfig(JSON.stringify({ output_dir: out, model_name_or_path: resolve(ckpt), task, train_file: resolve(data), validation_file: resolve(data), max_steps: 1, max_seq_length: Math.min(512, bert.max_position_embeddings), ...(bs ? { per_device_train_batch_size: Number(bs) } : {}) }), join(out, 'eval.json'));
-    const trainer = await Trainer.create(cfg, { runnerFor: (m) => worker.createSession(m, { device: cfg.device }) });
-    const metrics = await trainer.evaluate();
-    process.stdout.write(`${JSON.stringify(metrics)}\n`);
-    return 0;
-  } finally {
-    await worker.terminate();
-    rmSync(out, { recursive: true, force: true });
-  }
-}
+// ---- eval ---------------------------------------------------------------------------------------
 
-async function predict(args: string[]): Promise<number> {
-  const text = flag(args, '--text'), file = flag(args, '--file'), k = Number(flag(args, '--top-k') ?? 5);
-  const ckpt = args[0];
-  if (!ckpt || (!text && !file)) throw new Error(`predict needs a checkpoint and --text or --file\n${USAGE}`);
-  const worker = new EngineWorker();
+/** A metric or score in a table: 4 decimals, or an exponent for very large and very small values. */
+export const formatNumber = (x: number): string => (Math.abs(x) >= 1e6 || (x !== 0 && Math.abs(x) < 1e-4) ? x.toExponential(3) : x.toFixed(4));
+const num = formatNumber;
+
+async function evaluate(p: Parsed, io: Io): Promise<number> {
+  const v = p.values;
+  const data = str(v, 'data');
+  if (!data) throw new UsageError('missing --data <file>, the evaluation data (usage: bert-lab eval <checkpoint> --data <file> [flags])');
+  const batchSize = int(v, 'batch-size', 'eval'), maxSeqLength = int(v, 'max-seq-length', 'eval'), threads = int(v, 'threads', 'eval');
+  const dev = (str(v, 'device') ?? 'auto') as Device;
+  const folder = localModelPath(p.positionals[0]!, 'the checkpoint');
+  const worker = new SafeWorker();
   try {
-    const pipe = pipelineFor(ckpt, { runnerFor: (m) => worker.createSession(m, { device: 'cpu', purpose: 'infer' }) });
-    const inputs: string[] = text ? [text] : [];
-    if (file) for await (const e of readExamples(file)) inputs.push(e.text);
-    const mlm = pipe.cfg.architectures?.[0] !== 'BertForSequenceClassification';
-    for (const t of inputs) {
-      const r = mlm ? await pipe.fillMask(t, { topK: k }) : await pipe.classify(t);
-      process.stdout.write(`${JSON.stringify({ text: t, ...r })}\n`);
+    const r = await evaluateCheckpoint(folder, {
+      data: resolve(data), device: dev,
+      ...(batchSize !== undefined ? { batchSize } : {}), ...(maxSeqLength !== undefined ? { maxSeqLength } : {}), ...(threads !== undefined ? { threads } : {}),
+      ignoreUnknownLabels: v['ignore-unknown-labels'] === true,
+      runnerFor: (m) => worker.createSession(m, { device: dev, threads: threads ?? 0, purpose: 'infer' }),
+    });
+    for (const n of r.notes) io.stderr(`${n}\n`);
+    // (evaluateCheckpoint's notes may say so already.)
+    if (r.skipped && !r.notes.some((n) => /\bskipped\b/.test(n))) io.stderr(`skipped ${r.skipped} ${r.skipped === 1 ? 'example' : 'examples'} with labels the checkpoint does not know\n`);
+    if (v['json'] === true) {
+      io.stdout(`${JSON.stringify({ checkpoint: folder, data: resolve(data), metrics: r.metrics, examples: r.examples, skipped: r.skipped, ...(r.details !== undefined ? { details: r.details } : {}) })}\n`);
+    } else {
+      const rows = Object.entries(r.metrics).map(([k, x]) => [k, num(x)] as const);
+      const w = Math.max(6, ...rows.map(([k]) => k.length)), vw = Math.max(...rows.map(([, x]) => x.length), 5);
+      io.stdout(`${folder} on ${data}: ${r.examples} examples${r.skipped ? ` (${r.skipped} skipped)` : ''}\n`
+        + `  ${'metric'.padEnd(w)}  ${'value'.padStart(vw)}\n`
+        + rows.map(([k, x]) => `  ${k.padEnd(w)}  ${x.padStart(vw)}\n`).join(''));
     }
     return 0;
   } finally {
-    await worker.terminate();
+    await worker.close();
   }
 }
 
-function exportCmd(args: string[]): number {
-  const noInt8 = bool(args, '--no-int8');
-  const [ckpt, out] = args;
-  if (!ckpt || !out) throw new Error(`export needs a checkpoint and an output folder\n${USAGE}`);
-  const r = exportOnnxFolder(ckpt, out, { int8: !noInt8 });
-  for (const n of r.notes) process.stderr.write(`${n}\n`);
-  for (const [f, bytes] of Object.entries(r.files)) process.stdout.write(`${join(r.folder, f)}${bytes ? `  ${(bytes / 1e6).toFixed(2)} MB` : ''}\n`);
+// ---- predict ------------------------------------------------------------------------------------
+
+/** Rows "rank  label  score" with the labels and scores aligned. */
+function scoreRows(rows: { label: string; score: number }[], indent: string): string {
+  const w = Math.max(...rows.map((r) => r.label.length)), rw = String(rows.length).length;
+  const scores = rows.map((r) => num(r.score)), sw = Math.max(...scores.map((s) => s.length));
+  return rows.map((r, i) => `${indent}${String(i + 1).padStart(rw)}  ${r.label.padEnd(w)}  ${scores[i]!.padStart(sw)}\n`).join('');
+}
+
+function predictionTable(text: string, r: FillMaskResult | ClassifyResult): string {
+  let s = `${text}\n`;
+  if ('masks' in r) {
+    r.masks.forEach((m, i) => {
+      s += `  ${text.slice(m.offset[0], m.offset[1])} ${r.masks.length > 1 ? `${i + 1} of ${r.masks.length} ` : ''}(characters ${m.offset[0]}-${m.offset[1]}):\n`;
+      s += scoreRows(m.predictions.map((x) => ({ label: x.token, score: x.score })), '    ');
+    });
+  } else s += scoreRows(r.labels, '    ');
+  return s;
+}
+
+async function predict(p: Parsed, io: Io): Promise<number> {
+  const v = p.values;
+  const texts = Array.isArray(v['text']) ? v['text'] : [], file = str(v, 'file');
+  if (!texts.length && !file) throw new UsageError('missing the inputs: give --text "…" or --file <file> (usage: bert-lab predict <checkpoint> (--text "…" | --file <file>) [flags])');
+  const topK = int(v, 'top-k', 'predict') ?? 5, threads = int(v, 'threads', 'predict');
+  const dev = (str(v, 'device') ?? 'cpu') as Device;
+  const json = v['json'] === true;
+  const folder = localModelPath(p.positionals[0]!, 'the checkpoint');
+  const worker = new SafeWorker();
+  try {
+    // Not pipelineFor: its cache would keep this call's worker for the next one (main runs more than once in tests).
+    const pipe = BertPipeline.load(folder, { device: dev, runnerFor: (m) => worker.createSession(m, { device: dev, threads: threads ?? 0, purpose: 'infer' }) });
+    const mlm = pipe.cfg.architectures?.[0] !== 'BertForSequenceClassification';
+    if (mlm && topK > pipe.cfg.vocab_size) throw new UsageError(`--top-k ${topK} is out of range (allowed: 1 to ${pipe.cfg.vocab_size}, the checkpoint's vocabulary)`);
+    const inputs: string[] = [...texts];
+    if (file) for await (const e of readExamples(file)) inputs.push(e.text);
+    let first = true;
+    for (const t of inputs) {
+      const r = mlm ? await pipe.fillMask(t, { topK }) : await pipe.classify(t);
+      if (json) { io.stdout(`${JSON.stringify({ text: t, ...r })}\n`); continue; }
+      io.stdout(`${first ? '' : '\n'}${predictionTable(t, r)}`);
+      first = false;
+      for (const w of r.warnings) io.stderr(`warning: ${JSON.stringify(t.length > 60 ? `${t.slice(0, 57)}…` : t)}: ${w}\n`);
+    }
+    return 0;
+  } finally {
+    await worker.close();
+  }
+}
+
+// ---- export -------------------------------------------------------------------------------------
+
+function exportCmd(p: Parsed, io: Io): number {
+  const [ckpt, out] = p.positionals as [string, string];
+  const r = exportOnnxFolder(localModelPath(ckpt, 'the checkpoint'), out, { int8: p.values['no-int8'] !== true });
+  for (const n of r.notes) io.stderr(`${n}\n`);
+  for (const [f, bytes] of Object.entries(r.files)) io.stdout(`${join(r.folder, f)}${bytes ? `  ${(bytes / 1e6).toFixed(2)} MB` : ''}\n`);
   return 0;
 }
 
-export async function main(argv: string[]): Promise<number> {
+// ---- main ---------------------------------------------------------------------------------------
+
+/** Runs one command line; resolves to the exit status (0 done, 1 failed, 2 a wrong command line; 130/143 an interrupted train). */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [cmd, ...args] = argv;
+  const names = Object.keys(COMMANDS);
   try {
     switch (cmd) {
-      case 'train': return await train(args);
-      case 'eval': return await evaluate(args);
-      case 'predict': return await predict(args);
-      case 'export': return exportCmd(args);
-      case undefined: case '--help': case '-h': case 'help': process.stdout.write(`${USAGE}\n`); return cmd ? 0 : 2;
-      default: process.stderr.write(`unknown command "${cmd}"\n${USAGE}\n`); return 2;
+      case undefined: io.stderr(USAGE); return 2;
+      case '--help': case '-h': io.stdout(USAGE); return 0;
+      case '--version': case '-v': case '-V': io.stdout(`${version()}\n`); return 0;
+      case 'help': {
+        const topic = args[0];
+        if (topic === undefined) { io.stdout(USAGE); return 0; }
+        if (!COMMANDS[topic]) { const s = suggest(topic, names); throw new UsageError(`no command "${topic}"${s ? ` (did you mean ${s}?)` : ''}; the commands: ${names.join(', ')}`); }
+        io.stdout(commandHelp(topic));
+        return 0;
+      }
+    }
+    if (!COMMANDS[cmd]) {
+      const s = suggest(cmd.replace(/^-+/, ''), names);
+      io.stderr(`bert-lab: ${cmd.startsWith('-') ? `unknown flag ${cmd}` : `unknown command "${cmd}"`}${s ? ` (did you mean ${s}?)` : ''}\n${USAGE}`);
+      return 2;
+    }
+    const p = parseCommand(cmd, args);
+    if (p.help) { io.stdout(commandHelp(cmd)); return 0; }
+    switch (cmd) {
+      case 'train': return await train(p, io);
+      case 'eval': return await evaluate(p, io);
+      case 'predict': return await predict(p, io);
+      default: return exportCmd(p, io);
     }
   } catch (e) {
-    const msg = e instanceof TrainingConfigError ? e.message : (e as Error).message;
-    process.stderr.write(`bert-lab ${cmd}: ${msg}\n`);
-    return 1;
+    const usage = e instanceof UsageError;
+    const known = cmd !== undefined && COMMANDS[cmd] !== undefined;
+    const see = usage ? `; see bert-lab ${known ? `${cmd} --help` : '--help'}` : '';
+    io.stderr(`bert-lab${known ? ` ${cmd}` : ''}: ${(e as Error).message}${see}\n`);
+    return usage ? 2 : 1;
   }
 }
 

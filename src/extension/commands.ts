@@ -9,7 +9,7 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import { containedPath } from '../engine/workspace/contain.js';
 import * as vscode from 'vscode';
 import type { InferenceWorker } from '../engine/infer/infer-client.js';
-import { findMasks } from '../engine/workspace/mask-context.js';
+import { findMasks } from '../engine/infer/mask-context.js';
 import { findRuns, scanRun } from '../engine/workspace/runs.js';
 import { parseRunLog } from '../engine/train/state.js';
 import { CheckpointItem, DatasetItem, DatasetsProvider, RunItem, RunsProvider } from './trees.js';
@@ -151,13 +151,21 @@ export function commandTable(deps: CommandDeps): Record<string, (...args: unknow
       const files = await vscode.workspace.findFiles(`{${settings.datasetGlobs.join(',')}}`, `**/{node_modules,${settings.runsFolder}}/**`, 200);
       const data = await vscode.window.showQuickPick(files.map((f) => ({ label: vscode.workspace.asRelativePath(f), path: f.fsPath })), { placeHolder: 'Evaluation data' });
       if (!data) return;
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `BERT Lab: evaluating ${basename(ckpt)}` }, async () => {
-        try {
-          const m = JSON.parse(await cli(deps.extensionPath, ['eval', ckpt, '--data', data.path], deps.output)) as Record<string, number>;
-          deps.output.appendLine(`eval ${ckpt} on ${data.path}: ${JSON.stringify(m)}`);
-          void vscode.window.showInformationMessage(`BERT Lab: ${Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
-        } catch (e) { void vscode.window.showErrorMessage(`BERT Lab: ${(e as Error).message}`); }
-      });
+      // The same code as `bert-lab eval`: labels go through the checkpoint's own id2label; labels
+      // it does not know are refused, and the user may choose to skip them.
+      const run = (extra: string[]) => vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `BERT Lab: evaluating ${basename(ckpt)}` },
+        async () => JSON.parse(await cli(deps.extensionPath, ['eval', ckpt, '--data', data.path, '--json', ...extra], deps.output)) as { metrics?: Record<string, number> } & Record<string, unknown>);
+      let out;
+      try { out = await run([]); } catch (e) {
+        const msg = (e as Error).message;
+        if (!msg.includes('--ignore-unknown-labels')) { void vscode.window.showErrorMessage(`BERT Lab: ${msg}`); return; }
+        const skip = await vscode.window.showErrorMessage(`BERT Lab: ${msg}`, 'Evaluate Without Them');
+        if (skip !== 'Evaluate Without Them') return;
+        try { out = await run(['--ignore-unknown-labels']); } catch (e2) { void vscode.window.showErrorMessage(`BERT Lab: ${(e2 as Error).message}`); return; }
+      }
+      const m = (out.metrics ?? out) as Record<string, number>;
+      deps.output.appendLine(`eval ${ckpt} on ${data.path}: ${JSON.stringify(out)}`);
+      void vscode.window.showInformationMessage(`BERT Lab: ${Object.entries(m).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
     },
     'bertLab.predictMasks': async () => {
       const ed = vscode.window.activeTextEditor;

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { InferenceWorker } from '../engine/infer/infer-client.js';
 import type { MaskAtResult } from '../engine/infer/infer-protocol.js';
-import { maskAt, paragraphAround } from '../engine/workspace/mask-context.js';
+import { maskAt, paragraphAround } from '../engine/infer/mask-context.js';
 import { settings } from './settings.js';
 
 export interface HoverDeps { infer: () => InferenceWorker; activeCheckpoint: () => string | undefined }

@@ -12,6 +12,11 @@ import { readFileSync } from 'node:fs';
 import { settings, workspaceRoot } from './settings.js';
 import { containedPath } from '../engine/workspace/contain.js';
 
+/** How `bert-lab train` ends when it is stopped rather than failed: exit 130 (SIGINT, or a stop message) or 143 (SIGTERM), or by one of those signals. */
+export function stoppedExit(code: number | null, signal: NodeJS.Signals | null): boolean {
+  return code === 130 || code === 143 || signal === 'SIGINT' || signal === 'SIGTERM';
+}
+
 export interface ActiveRun { configFile: string; outputDir: string; child: ChildProcess; started: number }
 
 export class TrainingManager implements vscode.Disposable {
@@ -84,7 +89,7 @@ export class TrainingManager implements vscode.Disposable {
           if (r.type !== 'step') this.changed.fire();
         }
       }, 500);
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (c, sig) => resolve({ code: c, signal: sig })));
       clearInterval(timer);
       for (const r of tail.poll().records) if (r.type !== 'step') this.output.appendLine(JSON.stringify(r));
       this.status.hide();
@@ -92,7 +97,10 @@ export class TrainingManager implements vscode.Disposable {
       void vscode.commands.executeCommand('setContext', 'bertLab.training', false);
       this.maxSteps = null;
       this.changed.fire();
-      if (code === 0) void vscode.window.showInformationMessage(`BERT Lab: training of ${outputDir.split(/[\\/]/).pop()} ended (see the BERT Lab output for details).`);
+      const name = outputDir.split(/[\\/]/).pop();
+      if (code === 0) void vscode.window.showInformationMessage(`BERT Lab: training of ${name} ended (see the BERT Lab output for details).`);
+      // A stop (ours, Ctrl-C or SIGTERM) is not a failure: the CLI exits 130 or 143 (128 + the signal), or ends by the signal itself.
+      else if (stoppedExit(code, signal)) void vscode.window.showInformationMessage(`BERT Lab: training of ${name} stopped; Resume Training continues it from its newest checkpoint (see the BERT Lab output for details).`);
       else void vscode.window.showErrorMessage(`BERT Lab: training failed: ${lastError || `exit code ${code}`}`, 'Show Output').then((a) => { if (a) this.output.show(); });
     });
   }

@@ -268,6 +268,8 @@ for (const theme of ['dark', 'light']) {
   try {
     await check('a command\'s input is loaded into the fields and run once the list offers its checkpoint', async () => {
       await p.send({ type: 'attention/load', checkpoint: OTHER, text: 'hello there', pair: 'general kenobi' });
+      // The page has handled the load (its fields show it) before the check that it did not run.
+      await p.page.waitForFunction(() => document.querySelector('vscode-textfield.text')?.value === 'hello there', null, { timeout: 30_000 });
       assert.equal((await posted(p, 'attention/run')).length, 0, 'ran before the checkpoint was offered');
       await p.send({ type: 'checkpoints', items, selected: [OTHER] });
       const runs = await posted(p, 'attention/run');

@@ -29,8 +29,17 @@ const RESULT = [
 
 const { check, finish } = checker();
 const lastRun = async (pg) => (await pg.posted()).filter((m) => m.type === 'predictions/run').pop();
-const until = async (what, fn) => { for (let i = 0; i < 250; i++) { const v = await fn(); if (v) return v; await new Promise((r) => setTimeout(r, 20)); } throw new Error(`gave up waiting for ${what}`); };
-/** The page draws after a message arrives: wait (up to 5 s) until the element's text matches. */
+/** Polls `fn` every 20 ms until it gives a truthy value; fails naming `what` after 30 s (a deadline, generous for a loaded machine). */
+const until = async (what, fn) => {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} (30 s)`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+/** The page draws after a message arrives: wait (up to 30 s) until the element's text matches. */
 const textMatches = async (locator, re) => {
   let last = '';
   try { await until(String(re), async () => re.test(last = await locator.innerText())); } catch { assert.match(last, re); }

@@ -7,7 +7,6 @@ import { DType, ONNX_DTYPE } from '../ir/dtype.js';
 import { A, BuildError, Value } from '../ir/graph.js';
 import { Dim } from '../ir/shape.js';
 import { apply } from './table.js';
-import './rules.js';
 
 export type In = Value | number;
 

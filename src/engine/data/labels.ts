@@ -4,9 +4,8 @@
  * id2label / label2id / problem_type, as Hugging Face does (run_glue.py infers it the same way:
  * sorted names for classification, regression for floats).
  */
-import type { ProblemType } from '../train/config-types.js';
 import { DataError, preview, where as at } from './readers.js';
-import type { Example, Label, SourceRef } from './types.js';
+import type { Example, Label, ProblemType, SourceRef } from './types.js';
 
 /**
  * A label as read: a name or id, a value (regression), or a list of names/ids (multi-label).

@@ -3,6 +3,9 @@
 /** Where a record came from: errors and predictions point back to it. */
 export interface SourceRef { file: string; /** 1-based line where the record starts */ line: number }
 
+/** How a classification task reads its labels (transformers' config.problem_type). */
+export type ProblemType = 'single_label_classification' | 'multi_label_classification' | 'regression';
+
 export type Label = string | number | (string | number)[];
 
 export interface Example {

@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { serializeModel } from '../ir/proto.js';
-import { TOKENIZER_FILES, loadWeights, readConfig } from '../checkpoint/bert-folder.js';
+import { TOKENIZER_FILES, loadWeights, readConfig } from '../models/bert/folder.js';
 import { modelForConfig } from '../models/bert/auto.js';
 import { inferenceGraph } from './graphs.js';
 import { quantizeDynamicInt8 } from './quantize.js';

@@ -4,7 +4,7 @@
  * top-k inside the graph, so k values per mask leave onnxruntime instead of the vocabulary), class
  * scores, and attention probabilities.
  */
-import * as F from '../autodiff/ops.js';
+import * as F from '../autodiff/index.js';
 import { BuildError, Graph, Value } from '../ir/graph.js';
 import { ParamSet, ParamValues } from '../nn/module.js';
 import { BertForMaskedLM, BertForSequenceClassification } from '../models/bert/heads.js';

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { pipelineFor } from './pipeline.js';
-import { maskContext } from '../workspace/mask-context.js';
+import { maskContext } from './mask-context.js';
 import { InferReply, InferRequest } from './infer-protocol.js';
 
 if (!parentPort) throw new Error('infer-worker.js must run in a worker thread (use InferenceWorker)');

@@ -7,11 +7,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serializeModel } from '../ir/proto.js';
-import { CheckpointError, loadWeights, readConfig } from '../checkpoint/bert-folder.js';
+import { CheckpointError, loadWeights, readConfig } from '../models/bert/folder.js';
 import { BertConfig, numLabels } from '../models/bert/config.js';
 import { BertHeadModel, modelForConfig } from '../models/bert/auto.js';
 import { BertForMaskedLM } from '../models/bert/heads.js';
-import { ModelRunner } from '../optim/runner.js';
+import { ModelRunner } from '../runtime/runner.js';
 import { Device, EngineSession } from '../runtime/session.js';
 import { HostTensor, tensor } from '../runtime/tensor.js';
 import { Encoding, WordPieceTokenizer, loadTokenizer } from '../tokenizer/index.js';
@@ -161,8 +161,7 @@ export class BertPipeline {
   /** Releases cached sessions that support it. */
   async dispose(): Promise<void> {
     for (const r of this.runners.values()) {
-      const s = await r.catch(() => null) as (ModelRunner & { release?: () => Promise<void> }) | null;
-      await s?.release?.();
+      await (await r.catch(() => null))?.release();
     }
     this.runners.clear();
   }

@@ -6,8 +6,8 @@
  * their scales. A Linear's weight W [out, in] and the tied MLM decoder (the word embeddings) share
  * one int8 table: the MatMul takes Transpose(W_q), which onnxruntime folds once at load.
  */
-import * as F from '../autodiff/ops.js';
-import { apply } from '../autodiff/table.js';
+import * as F from '../autodiff/index.js';
+import { apply } from '../autodiff/index.js';
 import { ConstTensor, Graph, Node, Value } from '../ir/graph.js';
 import { rewriteGraph } from '../ir/rewrite.js';
 

@@ -3,9 +3,15 @@
  * and their initial values; layers that read them by name while a graph is built.
  */
 import { BuildError, Value } from '../ir/graph.js';
-import { add, gather, matmul, transpose } from '../autodiff/ops.js';
-import { layerNormAnyFloat } from '../autodiff/derived.js';
-import { ParamSpec } from '../optim/train-step.js';
+import { add, gather, matmul, transpose } from '../autodiff/index.js';
+import { layerNormAnyFloat } from '../autodiff/index.js';
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  /** Apply weight decay (by convention: matrices yes; biases and LayerNorm no). */
+  decay: boolean;
+}
 
 /** Initial values; `zeroRow` zeroes one row (an embedding's padding index, as torch does). */
 export type Init = { kind: 'normal'; std: number; zeroRow?: number } | { kind: 'zeros' } | { kind: 'ones' } | { kind: 'uniform'; bound: number };

@@ -3,7 +3,7 @@
  * clipping as graph ops, following torch.optim.AdamW and torch.nn.utils.clip_grad_norm_.
  */
 import { Value } from '../ir/graph.js';
-import { add, cast, div, min, mul, pow, scalar, sqrt, sub, sumAll } from '../autodiff/ops.js';
+import { add, cast, div, min, mul, pow, scalar, sqrt, sub, sumAll } from '../autodiff/index.js';
 
 export interface AdamWConfig {
   beta1: number;

@@ -3,10 +3,9 @@
  * compiled train-step model, K steps per run. Works with a session in this thread or in a worker.
  */
 import { Feeds, HostTensor, tensor } from '../runtime/tensor.js';
+import type { ModelRunner } from '../runtime/runner.js';
 import { CompiledTrainStep, trainStepIO as io } from './train-step.js';
 
-/** Anything that runs a model: an EngineSession here, or a WorkerSession in a worker thread. */
-export interface ModelRunner { run(feeds: Feeds, fetch?: readonly string[]): Promise<Record<string, HostTensor>> }
 
 export interface TrainState {
   params: Record<string, Float32Array>;

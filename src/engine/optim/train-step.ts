@@ -10,16 +10,11 @@ import { BuildError, Graph, Value } from '../ir/graph.js';
 import { loop } from '../ir/loop.js';
 import { Dim } from '../ir/shape.js';
 import { DEFAULT_OPSET, serializeModel } from '../ir/proto.js';
-import { grad } from '../autodiff/backward.js';
-import { add, div, equal, gather, mul, scalar, shapeOf, squeeze, sub, where, zerosLike } from '../autodiff/ops.js';
+import { grad } from '../autodiff/index.js';
+import { add, div, equal, gather, mul, scalar, shapeOf, squeeze, sub, where, zerosLike } from '../autodiff/index.js';
+import type { ParamSpec } from '../nn/module.js';
 import { ADAMW_DEFAULTS, AdamWConfig, AdamWState, adamwUpdate, clipByGlobalNorm } from './adamw.js';
 
-export interface ParamSpec {
-  name: string;
-  shape: number[];
-  /** Apply weight decay (by convention: matrices yes; biases and LayerNorm no). */
-  decay: boolean;
-}
 export interface BatchSpec { name: string; dtype: DType; shape: Dim[] }
 
 export interface LossContext {

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { Feeds, HostTensor } from './tensor.js';
 import { DeviceChoice, SessionOptions } from './session.js';
 import { WorkerReply, WorkerRequest } from './protocol.js';
-import { ModelRunner } from '../optim/runner.js';
+import { ModelRunner } from './runner.js';
 
 export class CancelledError extends Error {
   override name = 'CancelledError';

@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Weights, saveCheckpoint, CheckpointError, removeCheckpoint } from '../checkpoint/bert-folder.js';
+import { Weights, saveCheckpoint, CheckpointError, removeCheckpoint } from '../models/bert/folder.js';
 import { encodeSafetensors, readSafetensors } from '../checkpoint/safetensors.js';
 import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from '../models/bert/heads.js';
 import { TrainerState, serializeTrainerState } from './state.js';
@@ -86,6 +86,22 @@ export function loadResumeState(folder: string): ResumeState {
     throw new CheckpointError(`${folder}/rng_state.json: not valid JSON (${(e as Error).message})`);
   }
   return { step, expAvg, expAvgSq, rng };
+}
+
+/**
+ * The configuration a checkpoint was made with (its training_args.json): null when it has none
+ * (older versions did not always write it) or the file is unreadable, and then `problem` says why.
+ */
+export function readTrainingArgs(folder: string): { args: Record<string, unknown> | null; problem?: string } {
+  const file = join(folder, 'training_args.json');
+  if (!existsSync(file)) return { args: null, problem: `${folder} has no training_args.json (an older version's checkpoint)` };
+  try {
+    const args: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (args && typeof args === 'object' && !Array.isArray(args)) return { args: args as Record<string, unknown> };
+    return { args: null, problem: `${file} holds no JSON object` };
+  } catch (e) {
+    return { args: null, problem: `${file} is not valid JSON (${(e as Error).message})` };
+  }
 }
 
 /** Deletes old checkpoints beyond `limit`, never the best one (as HF's _rotate_checkpoints). */

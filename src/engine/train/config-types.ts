@@ -3,11 +3,11 @@
  * TrainingArguments wherever one exists, so a config reads the same to HF users; the rest
  * (data, model, tasks) follow transformers' example scripts (run_mlm.py, run_glue.py). Types only.
  */
-import type { DatasetSpec } from '../data/types.js';
+import type { DatasetSpec, ProblemType } from '../data/types.js';
+export type { ProblemType };
 import type { BertConfig } from '../models/bert/config.js';
 
 export type TaskKind = 'mlm' | 'classification';
-export type ProblemType = 'single_label_classification' | 'multi_label_classification' | 'regression';
 
 export interface TaskConfig {
   /** Letters, digits, "_" and "-": names the head (heads.<name>.*) and the metrics (eval_<name>_accuracy). */
@@ -105,3 +105,12 @@ export interface TrainingConfig {
   /** Start even when the memory estimate exceeds the memory available (the estimate is rough). */
   skip_memory_check?: boolean;
 }
+
+/** The fields applyTrainingDefaults always fills in. */
+type Defaulted = 'run_name' | 'overwrite_output_dir' | 'freeze_embeddings' | 'freeze_layers' | 'max_seq_length' | 'line_by_line' | 'mlm_probability' | 'whole_word_masking'
+  | 'learning_rate' | 'weight_decay' | 'adam_beta1' | 'adam_beta2' | 'adam_epsilon' | 'max_grad_norm' | 'num_train_epochs' | 'max_steps' | 'lr_scheduler_type'
+  | 'warmup_ratio' | 'warmup_steps' | 'per_device_train_batch_size' | 'per_device_eval_batch_size' | 'gradient_accumulation_steps' | 'eval_strategy' | 'save_strategy'
+  | 'save_steps' | 'logging_steps' | 'seed' | 'load_best_model_at_end' | 'device' | 'steps_per_run' | 'length_buckets' | 'nan_inf_policy' | 'nan_inf_patience'
+  | 'skip_memory_check';
+/** A valid configuration with its defaults filled in and its paths resolved: what the trainer reads. */
+export type ParsedTrainingConfig = TrainingConfig & Required<Pick<TrainingConfig, Defaulted>>;

@@ -6,27 +6,18 @@
  * the epoch's stream up to the sequences already used (as HF's Trainer skips batches on resume)
  * and continues with exactly the same data.
  */
-import { MlmCollator, MlmSequence, chunkDocuments, tokenizeForMlm } from '../data/collate-mlm.js';
+import { MlmSequence, chunkDocuments, tokenizeForMlm } from '../data/collate-mlm.js';
 import { bucketFor } from '../data/batching.js';
 import { readExamples } from '../data/readers.js';
 import { isValidation } from '../data/split.js';
 import { Rng } from '../data/rng.js';
 import { DatasetSpec } from '../data/types.js';
-import { ModelRunner } from '../optim/runner.js';
-import { HostTensor } from '../runtime/tensor.js';
 import { WordPieceTokenizer } from '../tokenizer/index.js';
-import { BatchSpec } from '../optim/train-step.js';
-import { Value } from '../ir/graph.js';
-import { ParamValues } from '../nn/module.js';
-import { TaskModel, TaskRuntime, TaskState, evaluateMlm, mlmBatchSpecs, mlmLoss, mlmTensors } from './tasks.js';
+import { MlmTaskBase, TaskState } from './tasks.js';
 
 export interface StreamOptions { maxSeqLength: number; lineByLine: boolean; mlmProbability: number; wholeWord: boolean; validationRatio: number; evalExamples: number; bufferSize: number }
 
-export class StreamingMlmTask extends TaskRuntime {
-  readonly kind = 'mlm' as const;
-  private readonly collator: MlmCollator;
-  private readonly evalCollator: MlmCollator;
-  private evalSeqs: MlmSequence[] = [];
+export class StreamingMlmTask extends MlmTaskBase {
   private epoch = 0;
   private consumed = 0;
   private window: MlmSequence[] = [];
@@ -35,16 +26,11 @@ export class StreamingMlmTask extends TaskRuntime {
 
   constructor(common: { name: string; weight: number; batchSize: number; M: number; buckets: number[]; seed: number; stepsPerRun: number },
     private readonly tokenizer: WordPieceTokenizer, private readonly spec: string | DatasetSpec, private readonly o: StreamOptions) {
-    super();
-    Object.assign(this, { name: common.name, weight: common.weight, batchSize: common.batchSize, M: common.M });
+    super(common, tokenizer, o);
     this.trainSize = NaN;
-    this.buckets = common.buckets;
     this.seed = common.seed;
     this.K = common.stepsPerRun;
-    this.collator = MlmCollator.fromTokenizer(tokenizer, { mlmProbability: o.mlmProbability, wholeWord: o.wholeWord, seed: Rng.derive(common.seed, `mask:${this.name}`).next() * 2 ** 32 >>> 0 });
-    this.evalCollator = MlmCollator.fromTokenizer(tokenizer, { mlmProbability: o.mlmProbability, wholeWord: o.wholeWord, seed: 12345 });
   }
-  private readonly buckets: number[];
   private readonly seed: number;
   private readonly K: number;
 
@@ -135,14 +121,7 @@ export class StreamingMlmTask extends TaskRuntime {
   }
   override get epochProgress(): number { return this.epoch; }
 
-  batchSpecs(T: number): BatchSpec[] { return mlmBatchSpecs(this.name, this.batchSize, this.collator.slots(this.batchSize, T), T); }
-  loss(model: TaskModel, p: ParamValues, b: Record<string, Value>, seed: Value): Value { return mlmLoss(this.name, model, p, b, seed); }
-  tensors(batches: number[][], T: number, n: number): Record<string, HostTensor> {
-    return mlmTensors(this.name, batches.map((idx) => this.collator.collate(idx.map((i) => this.window[i]!), T)), n, this.M);
-  }
-  evaluate(model: TaskModel, params: Record<string, Float32Array>, specs: { name: string; shape: number[] }[], runnerFor: (m: Uint8Array) => Promise<ModelRunner>): Promise<Record<string, number>> {
-    return evaluateMlm(model, params, specs, runnerFor, this.evalSeqs, this.evalCollator, this.batchSize, this.buckets);
-  }
+  protected sequence(i: number): MlmSequence { return this.window[i]!; }
   state(): TaskState {
     const used = this.pending ? new Set(this.pending.batches.flat()) : new Set<number>();
     const keep = this.window.filter((_, i) => used.has(i));

@@ -3,9 +3,8 @@
  * collators, the batch inputs of the train-step model, each task's loss on the shared encoder,
  * and evaluation. One optimizer step takes one batch of every task (multi-task: weighted sum).
  */
-import * as F from '../autodiff/ops.js';
-import { crossEntropy } from '../autodiff/derived.js';
-import { topK } from '../autodiff/ops.js';
+import * as F from '../autodiff/index.js';
+import { crossEntropy, topK } from '../autodiff/index.js';
 import { Graph, Value } from '../ir/graph.js';
 import { DType } from '../ir/dtype.js';
 import { serializeModel } from '../ir/proto.js';
@@ -14,12 +13,12 @@ import { ClassificationCollator, EncodedExample } from '../data/collate-cls.js';
 import { MlmCollator, MlmCollatorState, MlmSequence, tokenizeForMlm } from '../data/collate-mlm.js';
 import { LabelMapping } from '../data/labels.js';
 import { Rng } from '../data/rng.js';
-import { Example, MlmBatch } from '../data/types.js';
+import { Example } from '../data/types.js';
 import { ParamValues } from '../nn/module.js';
 import { BertModel, ForwardCtx } from '../models/bert/modeling.js';
 import { ClassificationHead, MaskedLMHead, gatherPositions } from '../models/bert/heads.js';
 import { BatchSpec } from '../optim/train-step.js';
-import { ModelRunner } from '../optim/runner.js';
+import { ModelRunner } from '../runtime/runner.js';
 import { HostTensor, tensor } from '../runtime/tensor.js';
 import { WordPieceTokenizer } from '../tokenizer/index.js';
 import { ClassificationMetrics, MlmMetrics, MultiLabelMetrics, RegressionMetrics } from './metrics.js';
@@ -56,6 +55,10 @@ export abstract class TaskRuntime implements Common {
   /** Stacked [n, M, …] inputs for the train step, from n·M batches of example indices. */
   abstract tensors(batches: number[][], T: number, n: number): Record<string, HostTensor>;
   abstract evaluate(model: TaskModel, params: Record<string, Float32Array>, paramSpecs: { name: string; shape: number[] }[], runnerFor: (m: Uint8Array) => Promise<ModelRunner>): Promise<Record<string, number>>;
+  /** This task's evaluation sessions, kept from one evaluation to the next. */
+  protected readonly sessions = new EvalSessions();
+  /** Frees the evaluation sessions (at the end of a run). */
+  release(): Promise<void> { return this.sessions.release(); }
   abstract state(): TaskState;
   abstract restore(s: TaskState): void;
   /** Makes the next run available (streaming tasks read ahead here). */
@@ -80,62 +83,101 @@ export abstract class TaskRuntime implements Common {
 }
 
 const stack = (dtype: DType, dims: number[], rows: number[][]): HostTensor => tensor(dtype, dims, rows.flat());
+type Specs = { name: string; shape: number[] }[];
+type RunnerFor = (m: Uint8Array) => Promise<ModelRunner>;
 
-/** Masked-LM batch inputs of task `name` for one micro-batch: B sequences of T tokens, N prediction slots. */
-export function mlmBatchSpecs(name: string, B: number, N: number, T: number): BatchSpec[] {
-  return [
-    { name: `${name}.input_ids`, dtype: 'int64', shape: [B, T] }, { name: `${name}.attention_mask`, dtype: 'int64', shape: [B, T] },
-    { name: `${name}.positions`, dtype: 'int64', shape: [N] }, { name: `${name}.labels`, dtype: 'int64', shape: [N] },
-  ];
-}
-/** Masked-LM loss: only the listed positions reach the vocabulary projection. */
-export function mlmLoss(name: string, model: TaskModel, p: ParamValues, b: Record<string, Value>, seed: Value): Value {
-  const o = model.bert.forward(p, { inputIds: b[`${name}.input_ids`]!, attentionMask: b[`${name}.attention_mask`]! }, new ForwardCtx(seed));
-  return crossEntropy(model.mlm!.forward(p, gatherPositions(o.hidden, b[`${name}.positions`]!)), b[`${name}.labels`]!);
-}
-/** Collated batches stacked [n, M, …] for the train step. */
-export function mlmTensors(name: string, got: MlmBatch[], n: number, M: number): Record<string, HostTensor> {
-  const { B, T, N } = got[0]!;
-  return {
-    [`${name}.input_ids`]: stack('int64', [n, M, B, T], got.map((g) => g.ids)),
-    [`${name}.attention_mask`]: stack('int64', [n, M, B, T], got.map((g) => g.mask)),
-    [`${name}.positions`]: stack('int64', [n, M, N], got.map((g) => g.positions)),
-    [`${name}.labels`]: stack('int64', [n, M, N], got.map((g) => g.labels)),
-  };
+/**
+ * Evaluation sessions, one per (graph kind, padded length), built on first use and kept for the
+ * rest of the run: every evaluation after the first reuses them. `release` frees them all.
+ */
+export class EvalSessions {
+  private readonly runners = new Map<string, Promise<ModelRunner>>();
+  get(key: string, runnerFor: RunnerFor, build: () => Graph): Promise<ModelRunner> {
+    let r = this.runners.get(key);
+    if (!r) {
+      r = runnerFor(serializeModel(build()));
+      this.runners.set(key, r);
+      r.catch(() => this.runners.delete(key));
+    }
+    return r;
+  }
+  async release(): Promise<void> {
+    const all = [...this.runners.values()];
+    this.runners.clear();
+    for (const r of all) await (await r.catch(() => null))?.release();
+  }
 }
 
-/** Masked-LM: sequences (chunks or lines) of token ids; eval batches masked once with a fixed seed. */
-export class MlmTask extends TaskRuntime {
+const paramFeeds = (specs: Specs, params: Record<string, Float32Array>): Record<string, HostTensor> =>
+  Object.fromEntries(specs.map((q) => [q.name, tensor('float32', q.shape, params[q.name]!)]));
+const paramInputs = (g: Graph, specs: Specs): ParamValues => Object.fromEntries(specs.map((q) => [q.name, g.input(q.name, 'float32', q.shape)]));
+
+/**
+ * Masked-LM: sequences (chunks or lines) of token ids, collated with dynamic masking; eval
+ * sequences masked once with a fixed seed, so evaluations compare. Subclasses say where the
+ * training sequences come from (in memory, or a stream).
+ */
+export abstract class MlmTaskBase extends TaskRuntime {
   readonly kind = 'mlm' as const;
-  private readonly train: MlmSequence[];
-  private readonly evalSeqs: MlmSequence[];
-  private readonly collator: MlmCollator;
-  constructor(common: Omit<Common, 'sampler' | 'pending' | 'trainSize'> & { buckets: number[]; seed: number; stepsPerRun: number },
-    tokenizer: WordPieceTokenizer, texts: { train: string[]; eval: string[] }, opts: { maxSeqLength: number; lineByLine: boolean; mlmProbability: number; wholeWord: boolean }) {
+  protected evalSeqs: MlmSequence[] = [];
+  protected readonly collator: MlmCollator;
+  protected readonly evalCollator: MlmCollator;
+  protected readonly buckets: number[];
+  constructor(common: Omit<Common, 'sampler' | 'pending' | 'trainSize'> & { buckets: number[]; seed: number }, tokenizer: WordPieceTokenizer, opts: { mlmProbability: number; wholeWord: boolean }) {
     super();
     Object.assign(this, { name: common.name, weight: common.weight, batchSize: common.batchSize, M: common.M });
+    this.buckets = common.buckets;
+    this.collator = MlmCollator.fromTokenizer(tokenizer, { ...opts, seed: Rng.derive(common.seed, `mask:${this.name}`).next() * 2 ** 32 >>> 0 });
+    this.evalCollator = MlmCollator.fromTokenizer(tokenizer, { ...opts, seed: MLM_EVAL_SEED });
+  }
+  /** The training sequence at index `i` of the current batches. */
+  protected abstract sequence(i: number): MlmSequence;
+
+  batchSpecs(T: number): BatchSpec[] {
+    const B = this.batchSize, N = this.collator.slots(B, T), k = (s: string) => this.key(s);
+    return [
+      { name: k('input_ids'), dtype: 'int64', shape: [B, T] }, { name: k('attention_mask'), dtype: 'int64', shape: [B, T] },
+      { name: k('positions'), dtype: 'int64', shape: [N] }, { name: k('labels'), dtype: 'int64', shape: [N] },
+    ];
+  }
+  /** Only the listed positions reach the vocabulary projection. */
+  loss(model: TaskModel, p: ParamValues, b: Record<string, Value>, seed: Value): Value {
+    const o = model.bert.forward(p, { inputIds: b[this.key('input_ids')]!, attentionMask: b[this.key('attention_mask')]! }, new ForwardCtx(seed));
+    return crossEntropy(model.mlm!.forward(p, gatherPositions(o.hidden, b[this.key('positions')]!)), b[this.key('labels')]!);
+  }
+  tensors(batches: number[][], T: number, n: number): Record<string, HostTensor> {
+    const got = batches.map((idx) => this.collator.collate(idx.map((i) => this.sequence(i)), T));
+    const { B, N } = got[0]!, M = this.M, k = (s: string) => this.key(s);
+    return {
+      [k('input_ids')]: stack('int64', [n, M, B, T], got.map((g) => g.ids)),
+      [k('attention_mask')]: stack('int64', [n, M, B, T], got.map((g) => g.mask)),
+      [k('positions')]: stack('int64', [n, M, N], got.map((g) => g.positions)),
+      [k('labels')]: stack('int64', [n, M, N], got.map((g) => g.labels)),
+    };
+  }
+  evaluate(model: TaskModel, params: Record<string, Float32Array>, specs: Specs, runnerFor: RunnerFor): Promise<Record<string, number>> {
+    return evaluateMlm({ model, params, specs, runnerFor, sessions: this.sessions }, this.evalSeqs, this.evalCollator, this.batchSize, this.buckets);
+  }
+}
+
+/** The masking seed of evaluation batches: the same masks at every evaluation of every run. */
+const MLM_EVAL_SEED = 12345;
+
+/** Masked-LM on sequences held in memory. */
+export class MlmTask extends MlmTaskBase {
+  private readonly train: MlmSequence[];
+  private readonly samplerOptions: ConstructorParameters<typeof BatchSampler>[1];
+  constructor(common: Omit<Common, 'sampler' | 'pending' | 'trainSize'> & { buckets: number[]; seed: number; stepsPerRun: number },
+    tokenizer: WordPieceTokenizer, texts: { train: string[]; eval: string[] }, opts: { maxSeqLength: number; lineByLine: boolean; mlmProbability: number; wholeWord: boolean }) {
+    super(common, tokenizer, opts);
     this.train = tokenizeForMlm(tokenizer, texts.train, opts);
     this.evalSeqs = tokenizeForMlm(tokenizer, texts.eval, opts);
     if (this.train.length === 0) throw new Error(`task "${this.name}": the training data has no text`);
     this.trainSize = this.train.length;
     this.samplerOptions = { batchSize: this.batchSize, buckets: common.buckets, seed: Rng.derive(common.seed, `sampler:${this.name}`).next() * 2 ** 32 >>> 0, stepsPerRun: common.stepsPerRun * this.M };
     this.sampler = new BatchSampler(this.train.map((s) => s.ids.length), this.samplerOptions);
-    this.collator = MlmCollator.fromTokenizer(tokenizer, { mlmProbability: opts.mlmProbability, wholeWord: opts.wholeWord, seed: Rng.derive(common.seed, `mask:${this.name}`).next() * 2 ** 32 >>> 0 });
-    this.evalCollator = MlmCollator.fromTokenizer(tokenizer, { mlmProbability: opts.mlmProbability, wholeWord: opts.wholeWord, seed: 12345 });
-    this.buckets = common.buckets;
   }
-  private readonly evalCollator: MlmCollator;
-  private readonly buckets: number[];
-  private readonly samplerOptions: ConstructorParameters<typeof BatchSampler>[1];
-
-  batchSpecs(T: number): BatchSpec[] { return mlmBatchSpecs(this.name, this.batchSize, this.collator.slots(this.batchSize, T), T); }
-  loss(model: TaskModel, p: ParamValues, b: Record<string, Value>, seed: Value): Value { return mlmLoss(this.name, model, p, b, seed); }
-  tensors(batches: number[][], T: number, n: number): Record<string, HostTensor> {
-    return mlmTensors(this.name, batches.map((idx) => this.collator.collate(idx.map((i) => this.train[i]!), T)), n, this.M);
-  }
-  evaluate(model: TaskModel, params: Record<string, Float32Array>, specs: { name: string; shape: number[] }[], runnerFor: (m: Uint8Array) => Promise<ModelRunner>): Promise<Record<string, number>> {
-    return evaluateMlm(model, params, specs, runnerFor, this.evalSeqs, this.evalCollator, this.batchSize, this.buckets);
-  }
+  protected sequence(i: number): MlmSequence { return this.train[i]!; }
   state(): TaskState { return { sampler: this.sampler.state, pending: this.pending, collator: this.collator.state }; }
   restore(s: TaskState): void {
     if (!s.sampler) throw new Error(`task "${this.name}": the checkpoint has no sampler state`);
@@ -143,45 +185,94 @@ export class MlmTask extends TaskRuntime {
     this.pending = s.pending;
     if (s.collator) this.collator.restore(s.collator);
   }
-
 }
 
-/** Masked-LM evaluation: eval sequences masked with a fixed seed, so evaluations compare. */
-export async function evaluateMlm(model: TaskModel, params: Record<string, Float32Array>, specs: { name: string; shape: number[] }[], runnerFor: (m: Uint8Array) => Promise<ModelRunner>,
-  evalSeqs: MlmSequence[], evalCollator: MlmCollator, B: number, buckets: number[]): Promise<Record<string, number>> {
+/** What an evaluation runs on: the model, its weights, where sessions run, and the sessions kept between evaluations. */
+export interface EvalContext { model: TaskModel; params: Record<string, Float32Array>; specs: Specs; runnerFor: RunnerFor; sessions: EvalSessions }
+
+/**
+ * Masked-LM evaluation: eval sequences masked with a fixed seed, so evaluations compare. The loss
+ * (mean over a batch's masked tokens) and the top-1 predictions come from the graph.
+ */
+export async function evaluateMlm(cx: EvalContext, evalSeqs: MlmSequence[], evalCollator: MlmCollator, B: number, buckets: number[]): Promise<Record<string, number>> {
   const metrics = new MlmMetrics();
-  evalCollator.restore({ rngState: 12345, targets: 0, dropped: 0 });
+  evalCollator.restore({ rngState: MLM_EVAL_SEED, targets: 0, dropped: 0 });
   const T = buckets[buckets.length - 1]!;
   if (evalSeqs.length === 0) return {};
-  const sessions = new Map<number, ModelRunner>();
+  const feeds = paramFeeds(cx.specs, cx.params);
   for (let i = 0; i < evalSeqs.length; i += B) {
     const chunk = evalSeqs.slice(i, i + B);
     while (chunk.length < B) chunk.push({ ids: [] as number[] } as MlmSequence);
     const len = Math.max(...chunk.map((s) => s.ids.length));
     const t = buckets.find((x) => x >= len) ?? T;
     const batch = evalCollator.collate(chunk, t);
-    let s = sessions.get(t);
-    if (!s) {
+    const s = await cx.sessions.get(`mlm:${t}:${batch.N}`, cx.runnerFor, () => {
       const g = new Graph('mlm_eval');
-      const p = Object.fromEntries(specs.map((q) => [q.name, g.input(q.name, 'float32', q.shape)]));
+      const p = paramInputs(g, cx.specs);
       const ids = g.input('input_ids', 'int64', [B, t]), mask = g.input('attention_mask', 'int64', [B, t]);
       const pos = g.input('positions', 'int64', [batch.N]), labels = g.input('labels', 'int64', [batch.N]);
-      const o = model.bert.forward(p, { inputIds: ids, attentionMask: mask }, new ForwardCtx(null));
-      const logits = model.mlm!.forward(p, gatherPositions(o.hidden, pos));
+      const o = cx.model.bert.forward(p, { inputIds: ids, attentionMask: mask }, new ForwardCtx(null));
+      const logits = cx.model.mlm!.forward(p, gatherPositions(o.hidden, pos));
       g.output(crossEntropy(logits, labels), 'loss');
       g.output(topK(logits, 1, -1).indices, 'pred');
-      s = await runnerFor(serializeModel(g));
-      sessions.set(t, s);
-    }
-    const feeds: Record<string, HostTensor> = Object.fromEntries(specs.map((q) => [q.name, tensor('float32', q.shape, params[q.name]!)]));
+      return g;
+    });
     const out = await s.run({ ...feeds, input_ids: tensor('int64', [B, t], batch.ids), attention_mask: tensor('int64', [B, t], batch.mask), positions: tensor('int64', [batch.N], batch.positions), labels: tensor('int64', [batch.N], batch.labels) });
     const real = Math.min(B, evalSeqs.length - i);
     metrics.addLoss((out['loss']!.data as Float32Array)[0]!, real);
     metrics.addTokens(Array.from(out['pred']!.data as BigInt64Array, Number), batch.labels);
   }
-  for (const s of sessions.values()) await (s as ModelRunner & { release?: () => Promise<void> }).release?.();
   const r = metrics.result();
   return { loss: r.loss, perplexity: r.perplexity, ...(r.accuracy !== undefined ? { accuracy: r.accuracy } : {}) };
+}
+
+/**
+ * Classification evaluation of encoded examples: logits and the mean loss of the batch's real rows
+ * come from the graph (a short last batch is padded with rows of weight 0); metrics as the
+ * Trainer's compute_metrics (accuracy, macro F1, …), with per-class details for single-label.
+ */
+export async function evaluateClassification(cx: EvalContext, set: readonly EncodedExample[], collator: ClassificationCollator, labels: LabelMapping, B: number, buckets: number[]): Promise<{ metrics: Record<string, number>; details: unknown }> {
+  if (set.length === 0) return { metrics: {}, details: null };
+  const L = Object.keys(labels.id2label).length, kind = labels.problemType;
+  const single = kind === 'single_label_classification' ? new ClassificationMetrics(labels.id2label) : null;
+  const multi = kind === 'multi_label_classification' ? new MultiLabelMetrics(L, 'logits') : null;
+  const reg = kind === 'regression' ? new RegressionMetrics() : null;
+  const acc = (single ?? multi ?? reg)!;
+  const labelShape = single ? { dtype: 'int64' as const, shape: [B] } : multi ? { dtype: 'float32' as const, shape: [B, L] } : { dtype: 'float32' as const, shape: [B] };
+  const feeds = paramFeeds(cx.specs, cx.params);
+  for (let i = 0; i < set.length; i += B) {
+    const items = set.slice(i, i + B);
+    const real = items.length;
+    while (items.length < B) items.push(items[0]!);
+    const T = buckets.find((x) => x >= Math.max(...items.map((e) => e.ids.length))) ?? buckets[buckets.length - 1]!;
+    const batch = collator.collate(items, T);
+    const s = await cx.sessions.get(`cls:${T}`, cx.runnerFor, () => {
+      const g = new Graph('cls_eval');
+      const p = paramInputs(g, cx.specs);
+      const ids = g.input('input_ids', 'int64', [B, T]), mask = g.input('attention_mask', 'int64', [B, T]), types = g.input('token_type_ids', 'int64', [B, T]);
+      const y = g.input('labels', labelShape.dtype, labelShape.shape), w = g.input('row_weight', 'float32', [B]);
+      const o = cx.model.bert.forward(p, { inputIds: ids, attentionMask: mask, tokenTypeIds: types }, new ForwardCtx(null));
+      const logits = cx.model.head!.forward(p, o.pooled!, new ForwardCtx(null));
+      g.output(logits, 'logits');
+      g.output(F.div(F.sumAll(F.mul(cx.model.head!.rowLosses(logits, y), w)), F.sumAll(w)), 'loss');
+      return g;
+    });
+    const weight = Array.from({ length: B }, (_, b) => (b < real ? 1 : 0));
+    const out = await s.run({ ...feeds, input_ids: tensor('int64', [B, T], batch.ids), attention_mask: tensor('int64', [B, T], batch.mask), token_type_ids: tensor('int64', [B, T], batch.types),
+      labels: tensor(labelShape.dtype, labelShape.shape, batch.labels), row_weight: tensor('float32', [B], weight) });
+    const logits = out['logits']!.data as Float32Array;
+    acc.addLoss((out['loss']!.data as Float32Array)[0]!, real);
+    for (let b = 0; b < real; b++) {
+      const row = logits.subarray(b * L, (b + 1) * L), y = items[b]!.label;
+      if (single) single.add(row, y[0]!);
+      else if (multi) multi.add(row, y);
+      else reg!.add(row[0]!, y[0]!);
+    }
+  }
+  const res = acc.result() as unknown as Record<string, number>;
+  const metrics: Record<string, number> = {};
+  for (const [k, v] of Object.entries(res)) if (typeof v === 'number') metrics[k] = v;
+  return { metrics, details: single ? single.details() : multi ? multi.details() : null };
 }
 
 /** Sequence classification (single-label, multi-label or regression). */
@@ -239,53 +330,10 @@ export class ClassificationTask extends TaskRuntime {
       [this.key('labels')]: stack(l.dtype, l.shape, got.map((g) => g.labels)),
     };
   }
-  async evaluate(model: TaskModel, params: Record<string, Float32Array>, specs: { name: string; shape: number[] }[], runnerFor: (m: Uint8Array) => Promise<ModelRunner>): Promise<Record<string, number>> {
-    if (this.evalSet.length === 0) return {};
-    const B = this.batchSize, L = this.numLabels, kind = this.labels.problemType;
-    const single = kind === 'single_label_classification' ? new ClassificationMetrics(this.labels.id2label) : null;
-    const multi = kind === 'multi_label_classification' ? new MultiLabelMetrics(L, 'logits') : null;
-    const reg = kind === 'regression' ? new RegressionMetrics() : null;
-    const sessions = new Map<number, ModelRunner>();
-    let lossSum = 0, lossN = 0;
-    for (let i = 0; i < this.evalSet.length; i += B) {
-      const items = this.evalSet.slice(i, i + B);
-      const real = items.length;
-      while (items.length < B) items.push(items[0]!);
-      const T = this.buckets.find((x) => x >= Math.max(...items.map((e) => e.ids.length))) ?? this.buckets[this.buckets.length - 1]!;
-      const batch = this.collator.collate(items, T);
-      let s = sessions.get(T);
-      if (!s) {
-        const g = new Graph('cls_eval');
-        const p = Object.fromEntries(specs.map((q) => [q.name, g.input(q.name, 'float32', q.shape)]));
-        const ids = g.input('input_ids', 'int64', [B, T]), mask = g.input('attention_mask', 'int64', [B, T]), types = g.input('token_type_ids', 'int64', [B, T]);
-        g.output(this.forward(model, p, ids, mask, types, new ForwardCtx(null)), 'logits');
-        s = await runnerFor(serializeModel(g));
-        sessions.set(T, s);
-      }
-      const feeds: Record<string, HostTensor> = Object.fromEntries(specs.map((q) => [q.name, tensor('float32', q.shape, params[q.name]!)]));
-      const logits = (await s.run({ ...feeds, input_ids: tensor('int64', [B, T], batch.ids), attention_mask: tensor('int64', [B, T], batch.mask), token_type_ids: tensor('int64', [B, T], batch.types) }))['logits']!.data as Float32Array;
-      for (let b = 0; b < real; b++) {
-        const row = Array.from(logits.subarray(b * L, (b + 1) * L));
-        const y = items[b]!.label;
-        if (single) {
-          const m = Math.max(...row), lse = m + Math.log(row.reduce((a, z) => a + Math.exp(z - m), 0));
-          lossSum += lse - row[y[0]!]!; lossN++;
-          single.add(row, y[0]!);
-        } else if (multi) {
-          lossSum += row.reduce((a, z, j) => a + Math.max(z, 0) - z * y[j]! + Math.log1p(Math.exp(-Math.abs(z))), 0) / L; lossN++;
-          multi.add(row, y);
-        } else {
-          lossSum += (row[0]! - y[0]!) ** 2; lossN++;
-          reg!.add(row[0]!, y[0]!);
-        }
-      }
-    }
-    for (const s of sessions.values()) await (s as ModelRunner & { release?: () => Promise<void> }).release?.();
-    this.lastDetails = single ? single.details() : multi ? multi.details() : null;
-    const res = (single ?? multi ?? reg)!.result() as unknown as Record<string, number>;
-    const out: Record<string, number> = { loss: lossSum / Math.max(1, lossN) };
-    for (const [k, v] of Object.entries(res)) if (typeof v === 'number') out[k] = v;
-    return out;
+  async evaluate(model: TaskModel, params: Record<string, Float32Array>, specs: Specs, runnerFor: RunnerFor): Promise<Record<string, number>> {
+    const r = await evaluateClassification({ model, params, specs, runnerFor, sessions: this.sessions }, this.evalSet, this.collator, this.labels, this.batchSize, this.buckets);
+    this.lastDetails = r.details;
+    return r.metrics;
   }
   state(): TaskState { return { sampler: this.sampler.state, pending: this.pending }; }
   restore(s: TaskState): void {

@@ -1,44 +1,38 @@
 /**
- * The trainer: Hugging Face Trainer's loop on the compiled ONNX train step. It reads and
- * tokenizes the data, builds or loads the model (transfer, freezing, multi-task), runs K
- * optimizer steps per onnxruntime call, evaluates, logs, checkpoints (HF layout), stops early,
- * and resumes bit-identically. It speaks through typed events and a JSONL run log; it never
- * touches a UI.
+ * The trainer: Hugging Face Trainer's loop on the compiled ONNX train step. It executes a run's
+ * plan (plan.ts: data, tokenizer, labels, model, transfer, freezing, multi-task), runs K optimizer
+ * steps per onnxruntime call, evaluates, logs, checkpoints (HF layout), stops early, and resumes
+ * bit-identically. It speaks through typed events and a JSONL run log; it never touches a UI.
  */
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { BertConfig, bertConfig } from '../models/bert/config.js';
-import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from '../models/bert/heads.js';
-import { Weights, cleanCheckpointLeftovers, loadWeights, readConfig, writeModelFiles } from '../checkpoint/bert-folder.js';
+import { join } from 'node:path';
+import { BertForMaskedLM, BertForSequenceClassification } from '../models/bert/heads.js';
+import { Weights, loadWeights, writeModelFiles } from '../models/bert/folder.js';
 import { syncFile } from '../checkpoint/durable.js';
-import { readExamples } from '../data/readers.js';
-import { isValidation } from '../data/split.js';
-import { inferLabels, LabelMapping } from '../data/labels.js';
-import { defaultBuckets } from '../data/batching.js';
-import { Rng } from '../data/rng.js';
-import { DatasetSpec, Example } from '../data/types.js';
 import { Value } from '../ir/graph.js';
-import * as F from '../autodiff/ops.js';
-import { CompiledTrainStep, ParamSpec, compileTrainStep } from '../optim/train-step.js';
-import { ModelRunner, TrainState, TrainStepRunner } from '../optim/runner.js';
+import * as F from '../autodiff/index.js';
+import { CompiledTrainStep, compileTrainStep } from '../optim/train-step.js';
+import { ParamSpec } from '../nn/module.js';
+import { TrainState, TrainStepRunner } from '../optim/runner.js';
+import { ModelRunner } from '../runtime/runner.js';
 import { EngineSession } from '../runtime/session.js';
-import { WordPieceTokenizer, loadTokenizer, saveTokenizer, trainWordPiece } from '../tokenizer/index.js';
-import { ParsedTrainingConfig, tasksOf } from './config.js';
-import { TaskConfig } from './config-types.js';
+import { WordPieceTokenizer, saveTokenizer } from '../tokenizer/index.js';
+import { ParsedTrainingConfig } from './config.js';
 import { learningRate, scheduleOf, totalStepsOf } from './schedule.js';
 import { RunLogRecord, TrainerState, formatRunLogRecord, newTrainerState, readTrainerState, serializeTrainerState } from './state.js';
-import { ClassificationTask, MlmTask, TaskModel, TaskRuntime, TaskState } from './tasks.js';
-import { StreamingMlmTask } from './streaming.js';
-import { checkpointName, lastCompleteCheckpoint, listCheckpoints, loadResumeState, rotateCheckpoints, saveTrainingCheckpoint } from './checkpoint.js';
-import { AvailableMemory, availableMemory, estimateTrainingMemory, memoryProblem } from './resources.js';
+import { ClassificationTask, TaskModel, TaskRuntime, TaskState } from './tasks.js';
+import { checkpointName, rotateCheckpoints, saveTrainingCheckpoint } from './checkpoint.js';
+import { AvailableMemory } from './resources.js';
 import { metricKey } from './metrics.js';
+import { Model, RunPlan, planRun } from './plan.js';
+import { BestMetric, bestMetricOptions } from './best.js';
 
 export type TrainerEvent = RunLogRecord;
-export type RunnerFactory = (model: Uint8Array, purpose: 'train' | 'eval') => Promise<ModelRunner & { choice?: { device: string; reason: string }; release?: () => Promise<void> }>;
+export type RunnerFactory = (model: Uint8Array, purpose: 'train' | 'eval') => Promise<ModelRunner & { choice?: { device: string; reason: string } }>;
 
 export interface TrainerOptions {
   runnerFor?: RunnerFactory;
-  /** Human-readable notes (transfer, data, device). */
+  /** Human-readable notes (transfer, data, device, what a resume continues from and what changed). */
   log?: (line: string) => void;
   /** Stop (with a checkpoint) once this many optimizer steps are done — as if interrupted. */
   stopAtStep?: number;
@@ -63,33 +57,6 @@ export interface TrainResult {
   outputDir: string;
 }
 
-type Model = BertForMaskedLM | BertForSequenceClassification | BertMultiTask;
-
-/** Files larger than this are streamed (unless the configuration says otherwise). */
-const STREAM_BYTES = 512 * 2 ** 20;
-/** Examples of a streamed corpus the vocabulary trainer sees. */
-const TOKENIZER_SAMPLE = 50_000;
-function sizeOf(spec: string | DatasetSpec): number {
-  const p = typeof spec === 'string' ? spec : spec.path;
-  try { const st = statSync(p); return st.isDirectory() ? 0 : st.size; } catch { return 0; }
-}
-
-async function readAll(spec: string | DatasetSpec): Promise<Example[]> {
-  const out: Example[] = [];
-  for await (const e of readExamples(spec)) out.push(e);
-  return out;
-}
-
-/** Train and validation examples of a task: its validation_file, or a hash split of train_file. */
-async function taskData(t: TaskConfig, seed: number): Promise<{ train: Example[]; eval: Example[] }> {
-  const all = await readAll(t.train_file);
-  if (t.validation_file !== undefined) return { train: all, eval: await readAll(t.validation_file) };
-  const ratio = (t.validation_split_percentage ?? 10) / 100;
-  const train: Example[] = [], ev: Example[] = [];
-  all.forEach((e, i) => (isValidation(i, seed, ratio) ? ev : train).push(e));
-  return { train, eval: ev };
-}
-
 export class Trainer {
   private listeners: ((e: TrainerEvent) => void)[] = [];
   private stopRequested = false;
@@ -100,11 +67,15 @@ export class Trainer {
   private hfState!: TrainerState;
   private readonly runlog: string;
   private device = 'cpu';
+  readonly cfg: ParsedTrainingConfig;
+  readonly model: Model;
+  readonly tasks: TaskRuntime[];
+  readonly tokenizer: WordPieceTokenizer;
+  private readonly trainable: ParamSpec[];
+  private readonly frozen: ParamSpec[];
 
-  private constructor(readonly cfg: ParsedTrainingConfig, readonly model: Model, readonly tasks: TaskRuntime[],
-    readonly tokenizer: WordPieceTokenizer, private readonly trainable: ParamSpec[], private readonly frozen: ParamSpec[],
-    private readonly opts: TrainerOptions) {
-    this.outputDir = resolve(cfg.output_dir);
+  private constructor(plan: RunPlan, private readonly opts: TrainerOptions) {
+    ({ cfg: this.cfg, model: this.model, tasks: this.tasks, tokenizer: this.tokenizer, trainable: this.trainable, frozen: this.frozen, outputDir: this.outputDir } = plan);
     this.tokenizerDir = join(this.outputDir, 'tokenizer');
     this.runlog = join(this.outputDir, 'run_log.jsonl');
   }
@@ -127,120 +98,27 @@ export class Trainer {
 
   // ---- setup -----------------------------------------------------------------------------------
 
+  /** Plans the run (nothing is written if that fails), then creates output_dir and its tokenizer folder. */
   static async create(cfg: ParsedTrainingConfig, opts: TrainerOptions = {}): Promise<Trainer> {
-    const log = (s: string) => opts.log?.(s);
-    const outputDir = resolve(cfg.output_dir);
-    // Temporary folders and files of a save interrupted by a crash are never checkpoints: removed.
-    for (const n of cleanCheckpointLeftovers(outputDir)) log(`${outputDir}: ${n}`);
-    const resumeFrom = Trainer.resumeFolder(cfg, log);
-    if (!resumeFrom && listCheckpoints(outputDir).length && !cfg.overwrite_output_dir) {
-      throw new Error(`output_dir ${outputDir} already has checkpoints; set "resume_from_checkpoint": true to continue that run, or "overwrite_output_dir": true to start over`);
-    }
-    mkdirSync(outputDir, { recursive: true });
-    const taskCfgs = tasksOf(cfg);
-    if (taskCfgs.length === 0) throw new Error('the configuration names no task: set "task" and "train_file", or "tasks"');
-    const streams = taskCfgs.map((t) => t.kind === 'mlm' && (cfg.streaming ?? sizeOf(t.train_file) > STREAM_BYTES));
-    if (streams.some(Boolean) && !(cfg.max_steps > 0)) throw new Error('streaming training reads its data as it goes, so the number of steps cannot come from epochs: set "max_steps"');
-    const data = await Promise.all(taskCfgs.map((t, i) => (streams[i] ? { train: [] as Example[], eval: [] as Example[] } : taskData(t, cfg.seed))));
-    data.forEach((d, i) => log(streams[i] ? `task "${taskCfgs[i]!.name}": streaming ${typeof taskCfgs[i]!.train_file === 'string' ? taskCfgs[i]!.train_file : (taskCfgs[i]!.train_file as DatasetSpec).path}` : `task "${taskCfgs[i]!.name}": ${d.train.length} training and ${d.eval.length} validation examples`));
+    return Trainer.fromPlan(await planRun(cfg, opts), opts);
+  }
 
-    // Tokenizer: the model's, a named one, or trained on the training text.
-    const tokDir = join(outputDir, 'tokenizer');
-    let tokenizer: WordPieceTokenizer;
-    const source = resumeFrom ?? cfg.model_name_or_path ?? cfg.tokenizer_name;
-    if (source) tokenizer = loadTokenizer(source);
-    else if (cfg.train_tokenizer) {
-      const texts = data.flatMap((d) => d.train.flatMap((e) => (e.pair ? [e.text, e.pair] : [e.text])));
-      // A streamed corpus lends the vocabulary trainer its first examples only.
-      for (const [i, t] of taskCfgs.entries()) if (streams[i]) for await (const e of readExamples(t.train_file, { maxExamples: TOKENIZER_SAMPLE })) texts.push(e.text);
-      tokenizer = trainWordPiece(texts, { vocabSize: cfg.train_tokenizer.vocab_size, minFrequency: cfg.train_tokenizer.min_frequency ?? 2, normalizer: { lowercase: cfg.train_tokenizer.lowercase ?? true } });
-      log(`trained a WordPiece vocabulary of ${tokenizer.vocabSize} tokens on the training text`);
-    } else throw new Error('no tokenizer: set "model_name_or_path", "tokenizer_name", or "train_tokenizer"');
-    saveTokenizer(tokenizer, tokDir, { modelMaxLength: cfg.max_seq_length });
-
-    // Labels of classification tasks.
-    const labels = new Map<string, LabelMapping>();
-    for (const [i, t] of taskCfgs.entries()) if (t.kind === 'classification') labels.set(t.name, await inferLabels(data[i]!.train, t.problem_type));
-
-    // The model: config from the checkpoint or from model_config; heads from the tasks.
-    const base: BertConfig = source && (resumeFrom ?? cfg.model_name_or_path) ? readConfig((resumeFrom ?? cfg.model_name_or_path)!) : bertConfig({ ...cfg.model_config, vocab_size: tokenizer.vocabSize });
-    if (base.vocab_size < tokenizer.vocabSize) throw new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${base.vocab_size}`);
-    if (cfg.max_seq_length > base.max_position_embeddings) throw new Error(`max_seq_length ${cfg.max_seq_length} exceeds the model's max_position_embeddings (${base.max_position_embeddings}); lower max_seq_length`);
-    let model: Model;
-    if (taskCfgs.length === 1 && taskCfgs[0]!.kind === 'mlm') model = new BertForMaskedLM({ ...base, architectures: ['BertForMaskedLM'] });
-    else if (taskCfgs.length === 1) {
-      const l = labels.get(taskCfgs[0]!.name)!;
-      model = new BertForSequenceClassification({ ...base, architectures: ['BertForSequenceClassification'], id2label: l.id2label, label2id: l.label2id, problem_type: l.problemType });
-    } else {
-      model = new BertMultiTask({ ...base, architectures: ['BertMultiTask'] }, taskCfgs.map((t) => (t.kind === 'mlm' ? { name: t.name, kind: 'mlm' as const }
-        : { name: t.name, kind: 'classification' as const, labels: Object.keys(labels.get(t.name)!.id2label).length, problemType: labels.get(t.name)!.problemType })));
-    }
-
-    // Frozen parameters.
-    const frozenPrefixes = [...(cfg.freeze_embeddings ? ['bert.embeddings.'] : []), ...Array.from({ length: cfg.freeze_layers }, (_, i) => `bert.encoder.layer.${i}.`)];
-    const isFrozen = (n: string) => frozenPrefixes.some((p) => n.startsWith(p));
-    const trainable = model.ps.specs.filter((p) => !isFrozen(p.name)), frozen = model.ps.specs.filter((p) => isFrozen(p.name));
-    if (frozen.length) log(`frozen: ${frozen.length} parameter tensors (${frozenPrefixes.join(', ')})`);
-
-    // Refuse a run that cannot fit before any weight is allocated.
-    const numel = (ps: ParamSpec[]) => ps.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
-    const est = { cfg: model.cfg, params: numel(model.ps.specs), trainable: numel(trainable), batchSize: cfg.per_device_train_batch_size, seqLength: cfg.max_seq_length,
-      stepsPerRun: cfg.steps_per_run, accumulation: cfg.gradient_accumulation_steps, mlmProbability: taskCfgs.some((t) => t.kind === 'mlm') ? cfg.mlm_probability : 0 };
-    const memory = estimateTrainingMemory(est);
-    log(`memory estimate: ${(memory.total / 2 ** 20).toFixed(0)} MiB`);
-    const tooBig = memoryProblem(memory, est, opts.availableMemory ?? availableMemory(cfg.device));
-    if (tooBig && !cfg.skip_memory_check) throw new Error(tooBig);
-    if (tooBig) log(`warning (skip_memory_check): ${tooBig}`);
-
-    const buckets = cfg.length_buckets.length ? cfg.length_buckets : defaultBuckets(cfg.max_seq_length);
-    const common = { seed: cfg.seed, buckets, stepsPerRun: cfg.steps_per_run, batchSize: cfg.per_device_train_batch_size, M: cfg.gradient_accumulation_steps };
-    const tasks: TaskRuntime[] = taskCfgs.map((t, i) => {
-      const c = { ...common, name: t.name, weight: t.loss_weight ?? 1 };
-      const d = data[i]!;
-      if (streams[i]) {
-        return new StreamingMlmTask(c, tokenizer, t.train_file, { maxSeqLength: cfg.max_seq_length, lineByLine: cfg.line_by_line, mlmProbability: cfg.mlm_probability,
-          wholeWord: cfg.whole_word_masking, validationRatio: (t.validation_split_percentage ?? 10) / 100, evalExamples: 1000, bufferSize: 4096 });
-      }
-      if (t.kind === 'mlm') {
-        return new MlmTask(c, tokenizer, { train: d.train.map((e) => e.text), eval: d.eval.map((e) => e.text) },
-          { maxSeqLength: cfg.max_seq_length, lineByLine: cfg.line_by_line, mlmProbability: cfg.mlm_probability, wholeWord: cfg.whole_word_masking });
-      }
-      return new ClassificationTask(c, tokenizer, d, labels.get(t.name)!, cfg.max_seq_length);
-    });
-
-    for (const t of tasks) if (t instanceof StreamingMlmTask) await t.init();
-    const trainer = new Trainer(cfg, model, tasks, tokenizer, trainable, frozen, opts);
-    // Weights: resumed, transferred, or initialized as Hugging Face does.
-    const rng = Rng.derive(cfg.seed, 'init');
-    let weights: Weights;
-    const from = resumeFrom ?? cfg.model_name_or_path;
-    if (from) {
-      const r = loadWeights(from, model.ps, () => rng.next());
-      weights = r.weights;
-      for (const n of r.notes) log(`${from}: ${n}`);
-    } else weights = model.ps.initialize(() => rng.next());
-    trainer.initState(weights, resumeFrom);
+  static fromPlan(plan: RunPlan, opts: TrainerOptions = {}): Trainer {
+    mkdirSync(plan.outputDir, { recursive: true });
+    saveTokenizer(plan.tokenizer, join(plan.outputDir, 'tokenizer'), { modelMaxLength: plan.cfg.max_seq_length });
+    const trainer = new Trainer(plan, opts);
+    trainer.initState(plan.weights, plan.resume);
     return trainer;
   }
 
-  private static resumeFolder(cfg: ParsedTrainingConfig, log: (s: string) => void): string | undefined {
-    const r = cfg.resume_from_checkpoint;
-    if (!r) return undefined;
-    if (typeof r === 'string') return resolve(r);
-    const last = lastCompleteCheckpoint(resolve(cfg.output_dir));
-    for (const n of last.notes) log(n);
-    if (!last.path) throw new Error(`resume_from_checkpoint is true but ${resolve(cfg.output_dir)} has no complete checkpoint-<step> folder`);
-    return last.path;
-  }
-
-  private initState(weights: Weights, resumeFrom: string | undefined): void {
+  private initState(weights: Weights, resume: RunPlan['resume']): void {
     const params: Weights = {}, frozen: Weights = {}, m: Weights = {}, v: Weights = {};
     for (const p of this.trainable) { params[p.name] = weights[p.name]!; m[p.name] = new Float32Array(weights[p.name]!.length); v[p.name] = new Float32Array(weights[p.name]!.length); }
     for (const p of this.frozen) frozen[p.name] = weights[p.name]!;
     this.trainState = { params, expAvg: m, expAvgSq: v, step: 0, ...(this.frozen.length ? { frozen } : {}) };
     this.hfState = newTrainerState({ max_steps: this.totalSteps, logging_steps: this.cfg.logging_steps, eval_steps: this.cfg.eval_steps ?? this.cfg.logging_steps, save_steps: this.cfg.save_steps, train_batch_size: this.cfg.per_device_train_batch_size, num_train_epochs: this.cfg.num_train_epochs });
-    if (resumeFrom) {
-      const r = loadResumeState(resumeFrom);
+    if (resume) {
+      const { path: resumeFrom, state: r } = resume;
       for (const p of this.trainable) {
         if (!r.expAvg[p.name] || !r.expAvgSq[p.name]) throw new Error(`${resumeFrom}/optimizer.safetensors: no moments for ${p.name}; the checkpoint was made with another model or freezing`);
         m[p.name] = r.expAvg[p.name]!; v[p.name] = r.expAvgSq[p.name]!;
@@ -254,6 +132,11 @@ export class Trainer {
         t.restore(s);
       }
       this.hfState = readTrainerState(join(resumeFrom, 'trainer_state.json'));
+      if (resume.bestMetricChanged) {
+        // The saved best is a value of another metric (or ranked the other way): tracking starts over.
+        Object.assign(this.hfState, { best_metric: null, best_global_step: null, best_model_checkpoint: null });
+        this.loop.badEvals = 0;
+      }
       this.resumedFrom = resumeFrom;
       this.lastSaved = resumeFrom;
     }
@@ -323,8 +206,9 @@ export class Trainer {
     if (!Number.isFinite(spe) && (cfg.eval_strategy === 'epoch' || cfg.save_strategy === 'epoch')) throw new Error('a streamed dataset has no known epoch length: use eval_strategy and save_strategy "steps"');
     const evalEvery = cfg.eval_strategy === 'steps' ? (cfg.eval_steps ?? cfg.logging_steps) : cfg.eval_strategy === 'epoch' ? spe : 0;
     const saveEvery = cfg.save_strategy === 'steps' ? cfg.save_steps : cfg.save_strategy === 'epoch' ? spe : 0;
-    const metric = cfg.metric_for_best_model ?? (evalEvery ? 'eval_loss' : undefined);
-    const greater = cfg.greater_is_better ?? (metric ? !/(loss|perplexity|mse|mae)$/.test(metric) : false);
+    // Best model and early stopping; their state lives in hfState and this.loop, so that checkpoints carry it.
+    const trackOpts = bestMetricOptions(cfg, evalEvery > 0);
+    const best = trackOpts && new BestMetric(trackOpts, { best: this.hfState.best_metric, bestStep: this.hfState.best_global_step, badEvals: this.loop.badEvals });
     const started = Date.now();
     this.endRunLogLine();
     this.emit({ type: 'start', time: started, run_name: cfg.run_name, output_dir: this.outputDir, max_steps: total, num_train_epochs: cfg.num_train_epochs, device: cfg.device, resumed_from: this.resumedFrom, ...(this.opts.configFile ? { config_file: this.opts.configFile } : {}) });
@@ -381,19 +265,15 @@ export class Trainer {
           this.hfState.log_history.push({ ...lastEval, epoch, step });
           const details = Object.fromEntries(this.tasks.flatMap((t) => (t instanceof ClassificationTask && t.lastDetails ? [[t.name, t.lastDetails]] : [])));
           this.emit({ type: 'eval', step, epoch, metrics: lastEval, time: Date.now(), ...(Object.keys(details).length ? { details } : {}) });
-          const value = metric ? lastEval[metric] : undefined;
-          if (metric && value === undefined) throw new Error(`metric_for_best_model "${metric}" is not among the evaluation's metrics: ${Object.keys(lastEval).join(', ')}`);
-          if (value !== undefined) {
-            const best = this.hfState.best_metric;
-            const threshold = cfg.early_stopping_threshold ?? 0;
-            const improved = best === null || (greater ? value > best + threshold : value < best - threshold);
-            if (improved) { this.hfState.best_metric = value; this.hfState.best_global_step = step; L.badEvals = 0; this.pendingBest = true; }
-            else L.badEvals++;
+          if (best) {
+            if (best.update(best.valueIn(lastEval), step).improved) this.pendingBest = true;
+            const b = best.state;
+            this.hfState.best_metric = b.best; this.hfState.best_global_step = b.bestStep; L.badEvals = b.badEvals;
           }
         }
         this.hfState.global_step = step;
         this.hfState.epoch = epoch;
-        const early = cfg.early_stopping_patience !== undefined && L.badEvals >= cfg.early_stopping_patience;
+        const early = best?.shouldStop ?? false;
         const stopping = this.stopRequested || step >= (this.opts.stopAtStep ?? Infinity);
         if ((saveEvery > 0 && step % saveEvery === 0) || stopping || early) this.save(step, lastEval && isEval ? lastEval : {});
         if (early) { reason = 'early_stopping'; break; }
@@ -413,7 +293,8 @@ export class Trainer {
       try { this.emit({ type: 'error', time: Date.now(), message: (e as Error).message, step: e instanceof NonFiniteError ? e.step : this.trainState.step }); } catch { /* the run log cannot be written */ }
       throw e;
     } finally {
-      for (const { runner } of this.compiled.values()) await (await runner.catch(() => null) as { release?: () => Promise<void> } | null)?.release?.();
+      for (const { runner } of this.compiled.values()) await (await runner.catch(() => null))?.release();
+      for (const t of this.tasks) await t.release();
     }
   }
   private pendingBest = false;

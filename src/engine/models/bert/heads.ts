@@ -3,8 +3,8 @@
  * decoder tied to the word embeddings), BertForSequenceClassification (pooler + classifier; single-,
  * multi-label and regression losses), and a multi-task model (one encoder, several named heads).
  */
-import * as F from '../../autodiff/ops.js';
-import { crossEntropy } from '../../autodiff/derived.js';
+import * as F from '../../autodiff/index.js';
+import { crossEntropy } from '../../autodiff/index.js';
 import { BuildError, Value } from '../../ir/graph.js';
 import { LayerNorm, Linear, ParamSet, ParamValues, param } from '../../nn/module.js';
 import { BertConfig, numLabels } from './config.js';
@@ -83,6 +83,23 @@ export class ClassificationHead {
         const y = this.labels === 1 && labels.rank === 1 ? F.unsqueeze(labels, [1]) : labels;
         const d = F.sub(logits, y);
         return F.reduceMean(F.mul(d, d), d.shape.map((_, i) => i));
+      }
+      default: { const never: never = this.problemType; throw new BuildError(`unknown problem_type ${never}`); }
+    }
+  }
+  /**
+   * Each example's loss [B], whose mean is `loss`: evaluation weighs rows by example (padding rows
+   * of a last, short batch get weight 0), as HF's evaluation loop does.
+   */
+  rowLosses(logits: Value, labels: Value): Value {
+    switch (this.problemType) {
+      case 'single_label_classification':
+        return F.neg(F.squeeze(F.gatherElements(F.logSoftmax(logits, -1), F.unsqueeze(labels, [-1]), -1), [-1]));
+      case 'multi_label_classification':
+        return F.reduceMean(F.add(F.sub(F.relu(logits), F.mul(logits, labels)), F.log(F.add(F.exp(F.neg(F.abs(logits))), 1))), [1]);
+      case 'regression': {
+        const d = F.sub(logits, labels.rank === 1 ? F.unsqueeze(labels, [1]) : labels);
+        return F.reduceMean(F.mul(d, d), [1]);
       }
       default: { const never: never = this.problemType; throw new BuildError(`unknown problem_type ${never}`); }
     }

@@ -4,8 +4,8 @@
  * the Hugging Face state-dict keys, built from module scopes (`bert.encoder.layer.3.attention.self.query.weight`).
  * Dropout is active when a seed is given (training) and absent otherwise (inference).
  */
-import * as F from '../../autodiff/ops.js';
-import { dropout, geluAnyFloat } from '../../autodiff/derived.js';
+import * as F from '../../autodiff/index.js';
+import { dropout, geluAnyFloat } from '../../autodiff/index.js';
 import { Value } from '../../ir/graph.js';
 import { Embedding, LayerNorm, Linear, ParamSet, ParamValues } from '../../nn/module.js';
 import { BertConfig } from './config.js';

@@ -8,11 +8,12 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { BertConfig, ConfigError, parseBertConfig } from '../models/bert/config.js';
-import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from '../models/bert/heads.js';
-import { ParamSet } from '../nn/module.js';
-import { readSafetensors, safetensorsChunks } from './safetensors.js';
-import { isStagedName, stageFile, syncFolder } from './durable.js';
+import { BertConfig, ConfigError, parseBertConfig } from './config.js';
+import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from './heads.js';
+import { localModelPath } from '../../hub/resolve.js';
+import { ParamSet } from '../../nn/module.js';
+import { readSafetensors, safetensorsChunks } from '../../checkpoint/safetensors.js';
+import { isStagedName, stageFile, syncFolder } from '../../checkpoint/durable.js';
 
 export type Weights = Record<string, Float32Array>;
 
@@ -24,6 +25,7 @@ export class CheckpointError extends Error {
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'] as const;
 
 export function readConfig(folder: string): BertConfig {
+  localModelPath(folder, 'the model folder');
   const file = join(folder, 'config.json');
   if (!existsSync(file)) throw new CheckpointError(`${folder}: config.json is missing; a checkpoint folder needs config.json and model.safetensors`);
   let json: unknown;
