@@ -31,19 +31,9 @@ export async function untrustedWorkspaceOpensNoCheckpointPanels(): Promise<void>
   const fixture = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'hf-tiny-bert');
   await vscode.commands.executeCommand('bertLab.openPredictions', fixture);
   await vscode.commands.executeCommand('bertLab.showAttention', fixture);
-  // The commands have returned, so the host side is settled; a panel's tab would come from the
-  // workbench, which handles this host's requests in order. So instead of a fixed sleep, open an
-  // editor after them and wait for its tab: once it is there, a tab the commands had opened would be too.
-  const allTabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs);
-  const marker = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'opened after the commands' });
-  await vscode.window.showTextDocument(marker);
-  const deadline = Date.now() + 40_000;
-  while (!allTabs().some((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === marker.uri.toString())) {
-    if (Date.now() > deadline) assert.fail(`the tab of an editor opened after the commands did not appear in 40 s (tabs: ${allTabs().map((t) => t.label).join(', ')})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await new Promise((r) => setTimeout(r, 500));
   assert.equal(api.panels.open.predictions, undefined, 'no predictions panel');
   assert.equal(api.panels.open.attention, undefined, 'no attention panel');
-  const webviews = allTabs().filter((t) => t.input instanceof vscode.TabInputWebview);
+  const webviews = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview);
   assert.deepEqual(webviews.map((t) => t.label), [], 'no webview tab opened');
 }
