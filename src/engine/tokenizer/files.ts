@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { localModelPath } from '../hub/resolve.js';
+import { localModelPath, looksLikeHubId } from '../hub/resolve.js';
 import { specialTokensMapFromSpec, tokenizerConfigFromSpec, tokenizerJsonFromSpec, vocabTxtFromSpec } from './hf-json.js';
 import { JsonFields, TokenizerFileError, VocabTxtOptions, parseJson, parseVocabTxt } from './spec.js';
 import { WordPieceTokenizer } from './tokenizer.js';
@@ -37,8 +37,9 @@ function vocabOptionsFromConfig(file: string): VocabTxtOptions {
  */
 export function loadTokenizer(p: string, options: VocabTxtOptions = {}): WordPieceTokenizer {
   let file = p;
-  localModelPath(p, 'the tokenizer', { allowFile: true });
-  if (fs.statSync(p).isDirectory()) {
+  // A name that is not on disk but looks like a Hub id says so; a missing file keeps its read error.
+  if (!fs.existsSync(p) && looksLikeHubId(p)) localModelPath(p, 'the tokenizer', { allowFile: true });
+  if (fs.existsSync(p) && fs.statSync(p).isDirectory()) {
     const json = path.join(p, 'tokenizer.json');
     const vocab = path.join(p, 'vocab.txt');
     const config = path.join(p, 'tokenizer_config.json');
