@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseTrainingConfig } from '../src/engine/train/config.js';
 import { Trainer } from '../src/engine/train/trainer.js';
-import { checkpointLabels, planRun } from '../src/engine/train/plan.js';
+import { fineTuneLabels, planRun } from '../src/engine/train/plan.js';
 import { readSafetensors } from '../src/engine/checkpoint/safetensors.js';
 import { sotuLines } from './tiny-mlm.js';
 
@@ -69,12 +69,12 @@ describe('labels of a classifier checkpoint', () => {
     assert.notDeepEqual(plan.weights['classifier.weight'], fixtureTensor('classifier.weight'), 'same shape, but re-initialized');
     assert.deepEqual(plan.weights['bert.pooler.dense.weight'], fixtureTensor('bert.pooler.dense.weight'), 'the encoder is transferred');
   });
-  it('checkpointLabels: generic LABEL_i names and regression say nothing', () => {
+  it('fineTuneLabels: generic LABEL_i names and regression say nothing', () => {
     const data = { id2label: { 0: 'x', 1: 'y' }, label2id: { x: 0, y: 1 }, problemType: 'single_label_classification' as const };
     const generic = { id2label: { 0: 'LABEL_0', 1: 'LABEL_1' } } as never;
-    assert.deepEqual(checkpointLabels(data, generic), { mapping: data, differs: null });
+    assert.deepEqual(fineTuneLabels(data, generic), { mapping: data, differs: null });
     const reg = { id2label: { 0: 'LABEL_0' }, label2id: { LABEL_0: 0 }, problemType: 'regression' as const };
-    assert.deepEqual(checkpointLabels(reg, { id2label: ID2LABEL } as never), { mapping: reg, differs: null });
+    assert.deepEqual(fineTuneLabels(reg, { id2label: ID2LABEL } as never), { mapping: reg, differs: null });
   });
 });
 

@@ -109,7 +109,7 @@ const labelNames = (m: Record<string, string>): string[] => Object.keys(m).sort(
  * Otherwise (`differs`) the data's own mapping; its head must start over. Generic LABEL_i names
  * say nothing: the data's mapping, with no warning.
  */
-export function checkpointLabels(data: LabelMapping, source: BertConfig): { mapping: LabelMapping; differs: { checkpoint: string[]; data: string[] } | null } {
+export function fineTuneLabels(data: LabelMapping, source: BertConfig): { mapping: LabelMapping; differs: { checkpoint: string[]; data: string[] } | null } {
   if (!source.id2label || genericLabels(source.id2label) || data.problemType === 'regression') return { mapping: data, differs: null };
   const ckpt = labelNames(source.id2label), ours = labelNames(data.id2label);
   const key = (fold: boolean) => (s: string) => (fold ? s.toLowerCase() : s);
@@ -195,7 +195,7 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
   for (const [i, t] of taskCfgs.entries()) if (t.kind === 'classification') labels.set(t.name, await inferLabels(data[i]!.train, t.problem_type));
   if (from && taskCfgs.length === 1 && taskCfgs[0]!.kind === 'classification') {
     const t = taskCfgs[0]!, inferred = labels.get(t.name)!;
-    const { mapping, differs } = checkpointLabels(inferred, base);
+    const { mapping, differs } = fineTuneLabels(inferred, base);
     const file = pathOf(t.train_file);
     if (resume) {
       // The checkpoint's head is this run's: other labels or another problem type are another run.
