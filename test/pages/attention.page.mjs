@@ -226,10 +226,13 @@ for (const theme of ['dark', 'light']) {
     });
 
     await check(`${theme}: an error for the run is shown`, async () => {
+      // The click's run request is posted asynchronously: wait for it, or the error would answer an older run and be dropped.
+      const before = (await posted(p, 'attention/run')).length;
       await p.page.click('vscode-button');
+      await p.page.waitForFunction((n) => window.__posted.filter((m) => m.type === 'attention/run').length > n, before, { timeout: 30_000 });
       const run = (await posted(p, 'attention/run')).at(-1);
       await p.send({ type: 'error', requestId: run.requestId, message: 'this workspace is not trusted' });
-      assert.match(await p.page.textContent('.messages'), /not trusted/);
+      await p.page.waitForFunction(() => /not trusted/.test(document.querySelector('.messages')?.textContent ?? ''), null, { timeout: 30_000 });
       await p.send({ type: 'attention/meta', requestId: run.requestId, checkpoint: CKPT, tokens: TOKENS, layers: L, heads: H, warnings: [], ms: 42 });
     });
 
