@@ -65,7 +65,9 @@ describe('best metric', () => {
     assert.equal(bestMetricOptions({}, false), null);
     assert.deepEqual(bestMetricOptions({}, true), { metric: 'eval_loss', greaterIsBetter: false });
     assert.deepEqual(bestMetricOptions({ metric_for_best_model: 'eval_accuracy' }, true), { metric: 'eval_accuracy', greaterIsBetter: true });
-    assert.deepEqual(bestMetricOptions({ metric_for_best_model: 'eval_mlm_perplexity' }, true), { metric: 'eval_mlm_perplexity', greaterIsBetter: false });
+    // HF's rule: only a name ending in "loss" is lower-is-better (the config check warns for a perplexity; see train-config tests).
+    assert.deepEqual(bestMetricOptions({ metric_for_best_model: 'eval_mlm_perplexity' }, true), { metric: 'eval_mlm_perplexity', greaterIsBetter: true });
+    assert.deepEqual(bestMetricOptions({ metric_for_best_model: 'eval_mlm_loss' }, true), { metric: 'eval_mlm_loss', greaterIsBetter: false });
     assert.deepEqual(bestMetricOptions({ metric_for_best_model: 'eval_loss', greater_is_better: true, early_stopping_patience: 2, early_stopping_threshold: 0.5 }, true),
       { metric: 'eval_loss', greaterIsBetter: true, threshold: 0.5, patience: 2 });
   });

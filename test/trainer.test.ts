@@ -1,6 +1,6 @@
 /** The trainer end to end on real text: resume, determinism, transfer, freezing, multi-task, rotation, early stopping, the CLI. */
 import assert from 'node:assert/strict';
-import { fork, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,31 @@ function config(over: Record<string, unknown>) {
   return parseTrainingConfig(JSON.stringify(json), join(dir, 'config.json'));
 }
 const tensors = (folder: string, file = 'model.safetensors') => readSafetensors(join(folder, file)).tensors;
+const CHILD_MS = 180_000; // bound on any child process here, so a hang fails the test instead of stalling the run
+
+/** Polls `cond` every 50 ms; rejects naming `what` after `ms`. */
+async function waitFor(cond: () => boolean, what: string, ms = CHILD_MS): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+/** The child's exit code (or signal name); kills it and rejects after `ms`. Call right after spawning, so an early exit is not missed. */
+function exitOf(child: ChildProcess, ms = CHILD_MS): Promise<number | string | null> {
+  return new Promise((ok, fail) => {
+    const t = setTimeout(() => { child.kill('SIGKILL'); fail(new Error(`the child process did not exit within ${ms} ms`)); }, ms);
+    child.on('exit', (code, signal) => { clearTimeout(t); ok(code ?? signal); });
+  });
+}
+/** A bounded CLI call. */
+const runCli = (args: string[]) => spawnSync(process.execPath, args, { encoding: 'utf8', timeout: CHILD_MS });
+/** A folder an earlier test of this file trains; named when missing so a cascade failure says where it comes from. */
+function trainedEarlier(name: string): string {
+  const f = join(dir, name);
+  assert.ok(existsSync(join(f, 'model.safetensors')), `${f} is trained by an earlier test of this file, which must have failed`);
+  return f;
+}
 
 describe('resume and determinism', () => {
   it('N steps, then resume, then N steps is bit-identical to 2N steps straight (boundaries off the run size)', async () => {
@@ -121,12 +146,13 @@ describe('command line', () => {
     writeFileSync(cfgFile, JSON.stringify({ output_dir: 'cli-out', task: 'mlm', train_file: 'sotu.txt', train_tokenizer: { vocab_size: 1500 }, model_config: TINY,
       max_seq_length: 32, per_device_train_batch_size: 8, max_steps: 400, steps_per_run: 2, logging_steps: 2, save_steps: 1000, device: 'cpu' }));
     const child = spawn(process.execPath, [cli, 'train', cfgFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = exitOf(child);
     let err = '';
     child.stderr.on('data', (d) => { err += String(d); });
     const log = join(dir, 'cli-out', 'run_log.jsonl');
-    while (!(existsSync(log) && readFileSync(log, 'utf8').includes('"type":"step"'))) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').includes('"type":"step"'), 'the first step in the run log');
     child.kill('SIGINT');
-    const code = await new Promise((r) => child.on('exit', r));
+    const code = await exited;
     assert.equal(code, 130, err);
     assert.match(err, /interrupted by Ctrl-C \(SIGINT\): finishing the current onnxruntime run, then saving a checkpoint/);
     const records = parseRunLog(readFileSync(log, 'utf8'), log).records;
@@ -141,36 +167,37 @@ describe('command line', () => {
     writeFileSync(cfgFile, JSON.stringify({ output_dir: 'ipc-out', task: 'mlm', train_file: 'sotu.txt', train_tokenizer: { vocab_size: 1500 }, model_config: TINY,
       max_seq_length: 32, per_device_train_batch_size: 8, max_steps: 400, steps_per_run: 2, logging_steps: 2, save_steps: 1000, device: 'cpu' }));
     const child = fork(cli, ['train', cfgFile], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const exited = exitOf(child);
     const log = join(dir, 'ipc-out', 'run_log.jsonl');
-    while (!(existsSync(log) && readFileSync(log, 'utf8').includes('"type":"step"'))) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').includes('"type":"step"'), 'the first step in the run log');
     child.send({ type: 'stop' });
-    assert.equal(await new Promise((r) => child.on('exit', r)), 130);
+    assert.equal(await exited, 130);
     const done = parseRunLog(readFileSync(log, 'utf8'), log).records.at(-1)!;
     assert.ok(done.type === 'done' && done.reason === 'stopped');
   });
   it('predict fills masks from a trained folder; export writes the transformers.js layout; eval prints metrics', () => {
-    const model = join(dir, 'pre'); // trained above
-    const p = spawnSync(process.execPath, [cli, 'predict', model, '--text', 'The state of the [MASK] is strong.', '--top-k', '3', '--json'], { encoding: 'utf8' });
+    const model = trainedEarlier('pre'), cls = trainedEarlier('cls');
+    const p = runCli([cli, 'predict', model, '--text', 'The state of the [MASK] is strong.', '--top-k', '3', '--json']);
     assert.equal(p.status, 0, p.stderr);
     const out = JSON.parse(p.stdout.trim());
     assert.equal(out.masks.length, 1);
     assert.equal(out.masks[0].predictions.length, 3);
     assert.deepEqual(out.masks[0].offset, [17, 23]);
-    const e = spawnSync(process.execPath, [cli, 'export', model, join(dir, 'exported')], { encoding: 'utf8' });
+    const e = runCli([cli, 'export', model, join(dir, 'exported')]);
     assert.equal(e.status, 0, e.stderr);
     for (const f of ['config.json', 'tokenizer.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx']) assert.ok(existsSync(join(dir, 'exported', f)), f);
-    const v = spawnSync(process.execPath, [cli, 'eval', join(dir, 'cls'), '--data', join(dir, 'era.jsonl'), '--json'], { encoding: 'utf8' });
+    const v = runCli([cli, 'eval', cls, '--data', join(dir, 'era.jsonl'), '--json']);
     assert.equal(v.status, 0, v.stderr);
     const m = JSON.parse(v.stdout.trim()).metrics;
     for (const k of ['eval_loss', 'eval_accuracy', 'eval_f1']) assert.equal(typeof m[k], 'number', k);
-    const bad = spawnSync(process.execPath, [cli, 'predict', join(dir, 'nowhere'), '--text', 'x'], { encoding: 'utf8' });
+    const bad = runCli([cli, 'predict', join(dir, 'nowhere'), '--text', 'x']);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /the checkpoint ".*nowhere": no such folder/);
   });
   it('a training file that does not exist is named in the error, and nothing is left half-made', () => {
     const cfgFile = join(dir, 'nodata.json');
     writeFileSync(cfgFile, JSON.stringify({ output_dir: 'nodata-out', task: 'mlm', train_file: 'missing.txt', train_tokenizer: { vocab_size: 100 }, model_config: TINY, max_seq_length: 32, max_steps: 2, device: 'cpu' }));
-    const r = spawnSync(process.execPath, [cli, 'train', cfgFile], { encoding: 'utf8' });
+    const r = runCli([cli, 'train', cfgFile]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^bert-lab train: .*missing\.txt/m);
     assert.ok(!existsSync(join(dir, 'nodata-out', 'checkpoint-1')));
@@ -178,7 +205,7 @@ describe('command line', () => {
   it('a configuration error names the file, line and field, and exits 1', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{\n  "output_dir": "x",\n  "task": "mlm",\n  "train_file": "sotu.txt",\n  "learning_rte": 0.001\n}\n');
-    const r = spawnSync(process.execPath, [cli, 'train', bad], { encoding: 'utf8' });
+    const r = runCli([cli, 'train', bad]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /bad\.json:5:3: .*learning_rte.*learning_rate/);
   });

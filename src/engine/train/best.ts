@@ -52,14 +52,13 @@ export class BestMetric {
   }
 }
 
-const LOWER_IS_BETTER = /(loss|perplexity|mse|mae)$/;
-
 /** The metric a run tracks: metric_for_best_model, else eval_loss when the run evaluates; greater_is_better by HF's rule when unset. */
 export function bestMetricOptions(cfg: { metric_for_best_model?: string; greater_is_better?: boolean; early_stopping_threshold?: number; early_stopping_patience?: number }, evaluates: boolean): BestMetricOptions | null {
   const metric = cfg.metric_for_best_model ?? (evaluates ? 'eval_loss' : undefined);
   if (!metric) return null;
   return {
-    metric, greaterIsBetter: cfg.greater_is_better ?? !LOWER_IS_BETTER.test(metric),
+    metric, // HF's rule, as config-defaults applies it (which warns when it picks "greater" for a perplexity or an error).
+    greaterIsBetter: cfg.greater_is_better ?? !metric.endsWith('loss'),
     ...(cfg.early_stopping_threshold !== undefined ? { threshold: cfg.early_stopping_threshold } : {}),
     ...(cfg.early_stopping_patience !== undefined ? { patience: cfg.early_stopping_patience } : {}),
   };
