@@ -12,10 +12,13 @@
  *    `.no_exist` markers through `try_to_load_from_cache`, lists it with `scan_cache_dir`, and an
  *    online `hf_hub_download` on B makes HEAD requests only (no GET: nothing downloaded again);
  *    blob names and the size on disk agree; a symlink-free cache of BERT Lab reads in Python too.
+ * 3. With transformers installed too (pip install torch transformers): HF_HUB_OFFLINE=1 and
+ *    HF_HUB_CACHE at Python's cache, `bert-lab predict org/tiny-bert` gives transformers' fill-mask
+ *    top-5 (tokens, and scores within 1e-5), and a config naming org/tiny-bert fine-tunes from it.
  * Prints one line per check and exits 1 if any fails.
  */
-import { spawn } from 'node:child_process';
-import { lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { resolveModel, scanCache } from '../src/engine/hub/index.js';
@@ -110,6 +113,36 @@ from huggingface_hub import hf_hub_download
 print(json.dumps([hf_hub_download(${JSON.stringify(ID)}, f, cache_dir=${JSON.stringify(B)}) for f in ${JSON.stringify(FILES)}]))`);
     const gets = srv.log.slice(mark).filter((e) => e.method === 'GET');
     check(gets.length === 0, 'Python online on BERT Lab\'s cache: HEAD only, nothing downloaded again', `${srv.log.length - mark} requests, ${gets.length} GET`);
+
+    // 3. Issue 13's "done when": with HF_HUB_OFFLINE=1 and HF_HUB_CACHE at Python's cache, the CLI
+    //    predicts org/name with transformers' top-5, and a config naming org/name fine-tunes from it.
+    const hasTransformers = await py('import json, importlib.util; print(json.dumps(importlib.util.find_spec("transformers") is not None))');
+    if (!hasTransformers) console.log('SKIP transformers is not installed in this Python: no fill-mask comparison');
+    else {
+      const text = 'the cat sat on the [MASK] .';
+      const offline = { HF_HUB_CACHE: A, HF_HUB_OFFLINE: '1', HF_ENDPOINT: 'http://127.0.0.1:9' };
+      const theirs = await py(`import json
+from transformers import pipeline
+fm = pipeline('fill-mask', model=${JSON.stringify(ID)}, device='cpu')
+print(json.dumps([{'token': p['token_str'], 'score': p['score']} for p in fm(${JSON.stringify(text)}, top_k=5)]))`, offline) as { token: string; score: number }[];
+      const mark3 = srv.log.length;
+      const cli = join(__dirname, '..', '..', 'dist', 'cli.js');
+      const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...offline }, timeout: 300_000 });
+      const p = run(['predict', ID, '--text', text, '--top-k', '5', '--json']);
+      const ours3 = p.status === 0 ? (JSON.parse(p.stdout.trim()) as { masks: { predictions: { token: string; score: number }[] }[] }).masks[0]!.predictions : [];
+      console.log(`  transformers: ${theirs.map((t) => `${t.token} ${t.score.toFixed(6)}`).join(', ')}`);
+      console.log(`  bert-lab:     ${ours3.map((t) => `${t.token} ${t.score.toFixed(6)}`).join(', ')}`);
+      const maxDiff = Math.max(...theirs.map((t, i) => Math.abs(t.score - (ours3[i]?.score ?? Infinity))));
+      check(p.status === 0 && ours3.map((t) => t.token).join() === theirs.map((t) => t.token).join(), 'bert-lab predict org/name offline from Python\'s cache: transformers\' top-5 tokens', p.stderr.trim());
+      check(maxDiff < 1e-5, '  and scores within 1e-5', `max |Δscore| ${maxDiff.toExponential(2)}`);
+      const cfgDir = join(work, 'ft');
+      mkdirSync(cfgDir, { recursive: true });
+      writeFileSync(join(cfgDir, 'data.jsonl'), ['the cat sat on the mat', 'a dog ran in the park', 'the cat slept all day', 'a dog barked at night'].map((t, i) => JSON.stringify({ text: t, label: i % 2 ? 'dog' : 'cat' })).join('\n'));
+      writeFileSync(join(cfgDir, 'ft.bertlab.json'), JSON.stringify({ output_dir: 'out', task: 'classification', train_file: 'data.jsonl', model_name_or_path: ID, max_seq_length: 16, per_device_train_batch_size: 2, max_steps: 4, device: 'cpu' }));
+      const t = run(['train', join(cfgDir, 'ft.bertlab.json')]);
+      check(t.status === 0 && existsSync(join(cfgDir, 'out', 'model.safetensors')), 'a config with "model_name_or_path": org/name fine-tunes from the cache offline', (t.stderr || t.stdout).trim().split('\n').slice(-3).join(' | '));
+      check(srv.log.length === mark3, '  with no request to the Hub', `${srv.log.length - mark3} requests`);
+    }
   } finally {
     await srv.close();
     rmSync(work, { recursive: true, force: true });

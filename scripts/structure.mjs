@@ -12,15 +12,17 @@ const LAYERS = [
   ['engine/data', 'engine/checkpoint', 'engine/optim'],
   ['engine/models'],
   ['engine/infer', 'engine/train'],
-  ['engine/workspace', 'engine/cli.ts'],
+  ['engine/workspace', 'engine/cli.ts', 'engine/cli-*.ts'],
   ['extension', 'webviews'],
 ];
 const root = resolve('src');
 const files = [];
 (function walk(d) { for (const n of readdirSync(d)) { const p = join(d, n); if (statSync(p).isDirectory()) walk(p); else if (/\.ts$/.test(n)) files.push(p); } })(root);
 const rel = (p) => relative(root, p);
-const layerOf = (f) => { const r = rel(f); const i = LAYERS.findIndex((l) => l.some((x) => r === x || r.startsWith(`${x}/`))); return i; };
-const folderOf = (f) => { const r = rel(f); return LAYERS.flat().find((x) => r === x || r.startsWith(`${x}/`)) ?? dirname(r); };
+/** A layer entry: a folder, a file, or files named like "engine/cli-*.ts" (the CLI's parts). */
+const matches = (r, x) => r === x || r.startsWith(`${x}/`) || (x.includes('*') && r.startsWith(x.slice(0, x.indexOf('*'))) && r.endsWith(x.slice(x.indexOf('*') + 1)));
+const layerOf = (f) => { const r = rel(f); const i = LAYERS.findIndex((l) => l.some((x) => matches(r, x))); return i; };
+const folderOf = (f) => { const r = rel(f); return LAYERS.flat().find((x) => matches(r, x)) ?? dirname(r); };
 const graph = new Map();
 for (const f of files) {
   const src = readFileSync(f, 'utf8');

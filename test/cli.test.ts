@@ -38,10 +38,12 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Each command's flags, as the issue asks for them (the help must list these, the parser accept them). */
 const FLAGS: Record<string, string[]> = {
-  train: ['--resume', '--device', '--threads', '--skip-memory-check', '--help'],
-  eval: ['--data', '--batch-size', '--max-seq-length', '--ignore-unknown-labels', '--device', '--threads', '--json', '--help'],
-  predict: ['--text', '--file', '--top-k', '--device', '--threads', '--json', '--help'],
-  export: ['--no-int8', '--help'],
+  train: ['--resume', '--device', '--threads', '--skip-memory-check', '--offline', '--help'],
+  eval: ['--data', '--batch-size', '--max-seq-length', '--ignore-unknown-labels', '--device', '--threads', '--json', '--revision', '--offline', '--help'],
+  predict: ['--text', '--file', '--top-k', '--device', '--threads', '--json', '--revision', '--offline', '--help'],
+  export: ['--no-int8', '--revision', '--offline', '--help'],
+  download: ['--revision', '--offline', '--help'],
+  cache: ['--json', '--help'],
 };
 
 describe('bert-lab --version and help', { timeout: 120_000 }, () => {
@@ -150,10 +152,18 @@ describe('model folders on the command line', { timeout: 120_000 }, () => {
       assert.match(r.err, new RegExp(`^bert-lab ${argv[0]}: the checkpoint ".*nowhere": no such folder`));
     }
   });
-  it('a Hub id is recognised as one (BERT Lab does not download)', async () => {
-    const r = await run('predict', 'google-bert/bert-base-uncased', '--text', 'a [MASK]');
-    assert.equal(r.code, 1);
-    assert.match(r.err, /the checkpoint "google-bert\/bert-base-uncased": no such folder .* looks like a Hugging Face Hub id/);
+  it('a Hub id is looked up in the Hugging Face cache; offline and not there: exit 1, naming the id, the revision and the cache folder', async () => {
+    const cache = join(dir, 'empty-hf-cache');
+    const was = process.env['HF_HUB_CACHE'];
+    process.env['HF_HUB_CACHE'] = cache;
+    try {
+      const r = await run('predict', 'google-bert/bert-base-uncased', '--text', 'a [MASK]', '--offline');
+      assert.equal(r.code, 1, r.err);
+      assert.match(r.err, /^bert-lab predict: google-bert\/bert-base-uncased \(revision "main"\) is not in the Hugging Face cache and the offline option is set/);
+      assert.ok(r.err.includes(cache), r.err);
+    } finally {
+      if (was === undefined) delete process.env['HF_HUB_CACHE']; else process.env['HF_HUB_CACHE'] = was;
+    }
   });
   it('a file instead of a folder is named as such', async () => {
     const r = await run('predict', join(MLM, 'config.json'), '--text', 'a [MASK]');

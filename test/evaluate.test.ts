@@ -126,6 +126,16 @@ describe('bert-lab eval on a checkpoint', () => {
     writeFileSync(empty, '');
     await assert.rejects(evaluateCheckpoint(shuffled, { data: empty }), /empty\.jsonl: has no examples/);
     await assert.rejects(evaluateCheckpoint(join(dir, 'nowhere'), { data: empty }), /the checkpoint ".*nowhere": no such folder/);
-    await assert.rejects(evaluateCheckpoint('bert-base-uncased', { data: empty }), /looks like a Hugging Face Hub id/);
+    // A Hub id is read from the Hugging Face cache only (evaluateCheckpoint never downloads): not there, the message says so and how to get it.
+    const was = process.env['HF_HUB_CACHE'];
+    process.env['HF_HUB_CACHE'] = join(dir, 'empty-hf-cache');
+    try {
+      await assert.rejects(evaluateCheckpoint('bert-base-uncased', { data: empty }), (e: Error) => {
+        assert.match(e.message, /the checkpoint "bert-base-uncased": no such folder .*the Hugging Face Hub id bert-base-uncased \(revision "main"\) is not in the Hugging Face cache .*empty-hf-cache.*bert-lab download bert-base-uncased/s);
+        return true;
+      });
+    } finally {
+      if (was === undefined) delete process.env['HF_HUB_CACHE']; else process.env['HF_HUB_CACHE'] = was;
+    }
   });
 });

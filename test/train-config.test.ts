@@ -51,7 +51,8 @@ describe('training config: defaults and paths', () => {
     const abs = resolve('/data/val.jsonl');
     const c = parseTrainingConfig(text({ ...BASE, validation_file: { path: abs, format: 'jsonl' }, train_file: { path: '../data/train.csv', format: 'csv', label_field: 'y' }, resume_from_checkpoint: 'out/checkpoint-500' }), FILE);
     assert.equal(c.output_dir, join(DIR, 'out'));
-    assert.equal(c.model_name_or_path, join(DIR, 'bert-tiny'));
+    // No folder bert-tiny beside the file: a Hub id stays the id (transformers' rule; test/hub-wiring.test.ts has the folder case).
+    assert.equal(c.model_name_or_path, 'bert-tiny');
     assert.deepEqual(c.train_file, { path: resolve(DIR, '../data/train.csv'), format: 'csv', label_field: 'y' });
     assert.deepEqual(c.validation_file, { path: abs, format: 'jsonl' });
     assert.equal(c.resume_from_checkpoint, join(DIR, 'out', 'checkpoint-500'));
@@ -89,14 +90,14 @@ describe('training config: defaults are filled in after checking', () => {
     assert.equal(JSON.stringify(cfg), before, 'the input is not changed');
     assert.deepEqual(c, {
       // as written (paths resolved against /base)
-      output_dir: '/runs/a', task: 'classification', train_file: resolve('/base', 'data/train.jsonl'), tokenizer_name: resolve('/base', 'tok'),
+      output_dir: '/runs/a', task: 'classification', train_file: resolve('/base', 'data/train.jsonl'), tokenizer_name: 'tok', // no /base/tok: a Hub id
       model_config: {
         hidden_size: 64, num_attention_heads: 4, model_type: 'bert', num_hidden_layers: 12, intermediate_size: 3072, hidden_act: 'gelu', hidden_dropout_prob: 0.1,
         attention_probs_dropout_prob: 0.1, max_position_embeddings: 512, type_vocab_size: 2, initializer_range: 0.02, layer_norm_eps: 1e-12, pad_token_id: 0, position_embedding_type: 'absolute',
       },
       learning_rate: 1e-4, max_seq_length: 70, eval_strategy: 'steps', save_strategy: 'steps', logging_steps: 20, early_stopping_patience: 2,
       // the table's defaults
-      overwrite_output_dir: false, freeze_embeddings: false, freeze_layers: 0, line_by_line: false, mlm_probability: 0.15, whole_word_masking: false,
+      overwrite_output_dir: false, model_revision: 'main', freeze_embeddings: false, freeze_layers: 0, line_by_line: false, mlm_probability: 0.15, whole_word_masking: false,
       weight_decay: 0, adam_beta1: 0.9, adam_beta2: 0.999, adam_epsilon: 1e-8, max_grad_norm: 1, num_train_epochs: 3, max_steps: -1, lr_scheduler_type: 'linear',
       warmup_ratio: 0, warmup_steps: 0, per_device_train_batch_size: 8, per_device_eval_batch_size: 8, gradient_accumulation_steps: 1, save_steps: 500, seed: 42,
       load_best_model_at_end: false, device: 'auto', steps_per_run: 8, nan_inf_policy: 'stop', nan_inf_patience: 10, skip_memory_check: false,

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * bert-lab: train | eval | predict | export, from the command line. Sessions run in a worker
- * thread, so this thread draws the progress bar and answers interrupts.
+ * bert-lab: train | eval | predict | export | download | cache, from the command line. Sessions
+ * run in a worker thread, so this thread draws the progress bar and answers interrupts. A
+ * checkpoint may be a Hugging Face Hub id: cli-hub.ts resolves it (cache, download, progress).
  *
  * Interrupts of `train` (Ctrl-C = SIGINT, SIGTERM from VS Code or a job scheduler, or a
  * {type:'stop'} message from a parent that forked us with an IPC channel): the first stops after
@@ -38,14 +39,15 @@ import type { Feeds } from './runtime/tensor.js';
 import { BertPipeline, ClassifyResult, FillMaskResult } from './infer/pipeline.js';
 import { exportOnnxFolder } from './infer/export.js';
 import { readExamples } from './data/readers.js';
-import { localModelPath } from './hub/resolve.js';
+import { isHubError } from './hub/errors.js';
+import { planRun } from './train/plan.js';
+import { InterruptedError, Io, UsageError } from './cli-io.js';
+import { HubFlags, cacheCommand, checkpointFolder, downloadCommand } from './cli-hub.js';
+
+export { UsageError };
+export type { Io };
 
 // ---- the command-line surface ----------------------------------------------------------------
-
-/** A wrong command line: exit 2. Anything else that fails is a runtime error: exit 1. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 interface Flag {
   type: 'string' | 'boolean';
@@ -59,8 +61,8 @@ interface Flag {
   short?: string;
 }
 interface Command {
-  /** The positional arguments, as shown in the usage line. */
-  args: { name: string; help: string }[];
+  /** The positional arguments, as shown in the usage line (optional ones last). */
+  args: { name: string; help: string; optional?: boolean }[];
   /** The usage line after "bert-lab <command>". */
   usage: string;
   summary: string;
@@ -73,6 +75,9 @@ const DEVICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
 const device = (dflt: string): Flag => ({ type: 'string', arg: DEVICES.join('|'), choices: DEVICES, help: `execution provider; auto tries CUDA, then WebGPU, then the CPU (default: ${dflt})` });
 const THREADS: Flag = { type: 'string', arg: 'N', int: { min: 0, max: 1024 }, help: 'ONNX Runtime intra-op threads, 0 to 1024 (0: ONNX Runtime chooses)' };
 const HELP: Flag = { type: 'boolean', short: 'h', help: 'show this help' };
+const REVISION: Flag = { type: 'string', arg: 'REV', help: 'when <checkpoint> is a Hugging Face Hub id: its branch, tag or full commit hash (default: main)' };
+const OFFLINE: Flag = { type: 'boolean', help: 'never download: a Hub id must be in the Hugging Face cache (also: HF_HUB_OFFLINE=1)' };
+const CHECKPOINT_OR_ID = 'a checkpoint-<step> folder, a run\'s output_dir, a Hugging Face model folder, or a Hugging Face Hub id ("org/name": from the Hugging Face cache, downloaded into it when missing)';
 
 const COMMANDS: Record<string, Command> = {
   train: {
@@ -84,6 +89,7 @@ const COMMANDS: Record<string, Command> = {
       device: device('the configuration\'s "device", else auto'),
       threads: THREADS,
       'skip-memory-check': { type: 'boolean', help: 'start even when the memory estimate exceeds the free memory' },
+      offline: { type: 'boolean', help: 'never download: Hub ids in model_name_or_path / tokenizer_name must be in the Hugging Face cache (also: HF_HUB_OFFLINE=1)' },
       help: HELP,
     },
     more: `Warnings about the configuration (fields BERT Lab ignores, such as report_to or fp16) are
@@ -96,7 +102,7 @@ once without that checkpoint (the newest checkpoint already saved stays complete
 143 as well, by the signal itself while an onnxruntime run is in progress.`,
   },
   eval: {
-    args: [{ name: '<checkpoint>', help: 'a checkpoint-<step> folder, a run\'s output_dir or a Hugging Face model folder' }],
+    args: [{ name: '<checkpoint>', help: CHECKPOINT_OR_ID }],
     usage: '<checkpoint> --data <file> [flags]',
     summary: 'evaluate a checkpoint on a labelled (or text) file',
     flags: {
@@ -107,11 +113,13 @@ once without that checkpoint (the newest checkpoint already saved stays complete
       device: device('auto'),
       threads: THREADS,
       json: { type: 'boolean', help: 'print one JSON line ({"metrics":{…},"examples":N,"skipped":N,…}) instead of a table' },
+      revision: REVISION,
+      offline: OFFLINE,
       help: HELP,
     },
   },
   predict: {
-    args: [{ name: '<checkpoint>', help: 'a masked-LM or sequence-classification checkpoint folder' }],
+    args: [{ name: '<checkpoint>', help: 'a masked-LM or sequence-classification checkpoint folder, or a Hugging Face Hub id (from the Hugging Face cache, downloaded into it when missing)' }],
     usage: '<checkpoint> (--text "…" | --file <file>) [flags]',
     summary: 'fill masks or classify; a table, or one JSON line per input with --json',
     flags: {
@@ -121,15 +129,43 @@ once without that checkpoint (the newest checkpoint already saved stays complete
       device: device('cpu'),
       threads: THREADS,
       json: { type: 'boolean', help: 'print one JSON line per input instead of a table' },
+      revision: REVISION,
+      offline: OFFLINE,
       help: HELP,
     },
   },
   export: {
-    args: [{ name: '<checkpoint>', help: 'the checkpoint folder to export' }, { name: '<out-dir>', help: 'the folder to write (config, tokenizer, onnx/model.onnx)' }],
+    args: [{ name: '<checkpoint>', help: 'the checkpoint folder to export, or a Hugging Face Hub id' }, { name: '<out-dir>', help: 'the folder to write (config, tokenizer, onnx/model.onnx)' }],
     usage: '<checkpoint> <out-dir> [--no-int8]',
     summary: 'ONNX folder for transformers.js (+ int8)',
     flags: {
       'no-int8': { type: 'boolean', help: 'skip onnx/model_quantized.onnx (the dynamic int8 model)' },
+      revision: REVISION,
+      offline: OFFLINE,
+      help: HELP,
+    },
+  },
+  download: {
+    args: [{ name: '<id>', help: 'a Hugging Face Hub model id: "name" or "org/name"' }],
+    usage: '<id> [--revision REV] [--offline]',
+    summary: 'download a model from the Hugging Face Hub into its cache; prints the folder',
+    flags: {
+      revision: { type: 'string', arg: 'REV', help: 'a branch, tag or full commit hash (default: main)' },
+      offline: { type: 'boolean', help: 'only look in the Hugging Face cache (also: HF_HUB_OFFLINE=1)' },
+      help: HELP,
+    },
+    more: `Downloads what BERT Lab needs (config.json, model.safetensors or its shards, the tokenizer
+files) into the Hugging Face cache, in huggingface_hub's layout, so Python's transformers finds
+it too; asks the Hub where the revision points now, and downloads only what is missing. Prints
+the snapshot folder on stdout (like huggingface-cli download) and progress on stderr. Ctrl-C
+keeps the partial file (blobs/<etag>.incomplete); the next run resumes it. Exits 130 then.`,
+  },
+  cache: {
+    args: [{ name: '[ls|rm]', help: 'ls (default): list the models in the Hugging Face cache; rm: delete one', optional: true }, { name: '[<id>]', help: 'rm: the model to delete (all its revisions and files)', optional: true }],
+    usage: '[ls | rm <id>] [--json]',
+    summary: 'list the Hugging Face cache\'s models (id, revisions, size, model_type), or delete one',
+    flags: {
+      json: { type: 'boolean', help: 'print JSON instead of a table' },
       help: HELP,
     },
   },
@@ -159,8 +195,14 @@ ${Object.entries(COMMANDS).map(([n, c]) => `  bert-lab ${n} ${c.usage}\n      ${
   bert-lab help <command>         the flags of a command (also: bert-lab <command> --help)
   bert-lab --version              the version
 
+A <checkpoint> (and a configuration's model_name_or_path / tokenizer_name) may be a Hugging Face
+Hub id: found in the Hugging Face cache, else downloaded into it. Environment: HF_HUB_CACHE (else
+HF_HOME/hub, else ~/.cache/huggingface/hub), HF_ENDPOINT, HF_TOKEN (else the token file of
+\`hf auth login\`), HF_HUB_OFFLINE=1 (never download).
+
 exit status: 0 success; 1 failure (the message says why); 2 a wrong command line;
   train: 130 after Ctrl-C (SIGINT), 143 after SIGTERM (a checkpoint is saved; resume with --resume)
+  a download interrupted by Ctrl-C: 130 (143 after SIGTERM); the next run resumes it
 `;
 
 /** The version in the package.json beside (or above) this file: dist/ in the package, out/src/engine/ in a test build. */
@@ -208,8 +250,9 @@ export function parseCommand(name: string, args: string[]): Parsed {
       }
     }
   }
+  const required = c.args.filter((a) => !a.optional).length;
   if (positionals.length > c.args.length) throw new UsageError(`unexpected argument "${positionals[c.args.length]}" (usage: bert-lab ${name} ${c.usage})`);
-  if (positionals.length < c.args.length) throw new UsageError(`missing ${c.args.slice(positionals.length).map((a) => a.name).join(' and ')} (usage: bert-lab ${name} ${c.usage})`);
+  if (positionals.length < required) throw new UsageError(`missing ${c.args.slice(positionals.length, required).map((a) => a.name).join(' and ')} (usage: bert-lab ${name} ${c.usage})`);
   return { values, positionals, help: false };
 }
 
@@ -222,6 +265,7 @@ function intValue(name: string, raw: string, r: { min: number; max?: number }): 
   return n;
 }
 const str = (v: Values, k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+const hubFlags = (v: Values): HubFlags => ({ revision: str(v, 'revision'), offline: v['offline'] === true });
 const int = (v: Values, k: string, name: string): number | undefined => {
   const s = str(v, k);
   return s === undefined ? undefined : intValue(k, s, COMMANDS[name]!.flags[k]!.int!);
@@ -229,15 +273,6 @@ const int = (v: Values, k: string, name: string): number | undefined => {
 
 // ---- output -------------------------------------------------------------------------------------
 
-/** Where a command writes; the CLI's own process by default, a buffer in tests. */
-export interface Io {
-  stdout(s: string): void;
-  stderr(s: string): void;
-  /** Whether stderr is a terminal (a redrawn progress bar instead of a line per logging step). */
-  tty: boolean;
-  /** Ends the process at once (only an interrupted `train` does). */
-  exit(code: number): void;
-}
 const processIo: Io = {
   stdout: (s) => { process.stdout.write(s); },
   stderr: (s) => { process.stderr.write(s); },
@@ -336,6 +371,10 @@ async function train(p: Parsed, io: Io): Promise<number> {
   let bar: Progress | null = null;
   const say = (s: string) => (bar ? bar.line(s) : io.stderr(`${s}\n`));
   let phase: 'starting' | 'training' | 'done' = 'starting';
+  // Cancels a download of a Hub model during planning (its partial file stays for the next run).
+  const download = new AbortController();
+  let resolving = false;
+  let planning: Promise<unknown> = Promise.resolve();
   let trainer: Trainer | null = null;
   let first: StopKind | null = null;
   let stopSaved: string | null = null;
@@ -365,7 +404,11 @@ async function train(p: Parsed, io: Io): Promise<number> {
       first = kind;
       if (phase === 'starting' || !trainer) {
         say(`interrupted by ${stopName(kind)} before training began: nothing to save; quitting`);
-        void quit(EXIT_CODE[kind]);
+        if (resolving) {
+          // A Hub download in progress: cancelled, it stops at once and says where its partial file is kept (bounded wait all the same).
+          download.abort(new Error(stopName(kind)));
+          void Promise.race([planning.catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]).then(() => quit(EXIT_CODE[kind]));
+        } else void quit(EXIT_CODE[kind]);
       } else {
         const again = kind === 'SIGINT' ? 'Ctrl-C again' : kind === 'SIGTERM' ? 'SIGTERM again' : 'SIGINT or SIGTERM';
         say(`${kind === 'ipc' ? 'stop requested' : `interrupted by ${stopName(kind)}`}: finishing the current onnxruntime run, then saving a checkpoint (${again} quits at once without it)…`);
@@ -395,16 +438,34 @@ async function train(p: Parsed, io: Io): Promise<number> {
   for (const d of warnings) io.stderr(`warning: ${file}:${d.line}:${d.column}: ${d.message}\n`);
   try {
     let announced = false;
-    trainer = await Trainer.create(cfg, {
+    const opts = {
       configFile: resolve(file),
       // Once quitting, what start-up still prints (before the process ends) would only confuse.
-      log: (s) => { if (!quitting) say(s); },
-      runnerFor: async (m, purpose) => {
+      log: (s: string) => { if (!quitting) say(s); },
+      runnerFor: async (m: Uint8Array, purpose: 'train' | 'eval') => {
         const s = await worker.createSession(m, { device: cfg.device, threads: cfg.threads ?? 0, purpose: 'train' });
         if (!announced && purpose === 'train') { say(`device: ${s.choice.device} — ${s.choice.reason}`); announced = true; }
         return s;
       },
+    };
+    // Trainer.create, with the download of a Hub model cancellable by the interrupts above.
+    const plan = planRun(cfg, {
+      ...opts, signal: download.signal, ...(v['offline'] === true ? { hub: { offline: true } } : {}),
+      onHubResolving: (on) => { resolving = on; },
     });
+    planning = plan;
+    let planned;
+    try {
+      planned = await plan;
+    } catch (e) {
+      if (first && isHubError(e, 'aborted')) {
+        io.stderr(`${e.message}\n`);
+        return EXIT_CODE[first];
+      }
+      throw e;
+    }
+    if (first) return EXIT_CODE[first]; // interrupted while planning: quitting, nothing is started
+    trainer = Trainer.fromPlan(planned, opts);
     phase = 'training';
     const b = new Progress(io, trainer.totalSteps, cfg.logging_steps);
     bar = b;
@@ -448,7 +509,7 @@ async function evaluate(p: Parsed, io: Io): Promise<number> {
   if (!data) throw new UsageError('missing --data <file>, the evaluation data (usage: bert-lab eval <checkpoint> --data <file> [flags])');
   const batchSize = int(v, 'batch-size', 'eval'), maxSeqLength = int(v, 'max-seq-length', 'eval'), threads = int(v, 'threads', 'eval');
   const dev = (str(v, 'device') ?? 'auto') as Device;
-  const folder = localModelPath(p.positionals[0]!, 'the checkpoint');
+  const folder = await checkpointFolder(p.positionals[0]!, hubFlags(v), io);
   const worker = new SafeWorker();
   try {
     const r = await evaluateCheckpoint(folder, {
@@ -502,7 +563,7 @@ async function predict(p: Parsed, io: Io): Promise<number> {
   const topK = int(v, 'top-k', 'predict') ?? 5, threads = int(v, 'threads', 'predict');
   const dev = (str(v, 'device') ?? 'cpu') as Device;
   const json = v['json'] === true;
-  const folder = localModelPath(p.positionals[0]!, 'the checkpoint');
+  const folder = await checkpointFolder(p.positionals[0]!, hubFlags(v), io);
   const worker = new SafeWorker();
   try {
     // Not pipelineFor: its cache would keep this call's worker for the next one (main runs more than once in tests).
@@ -527,9 +588,9 @@ async function predict(p: Parsed, io: Io): Promise<number> {
 
 // ---- export -------------------------------------------------------------------------------------
 
-function exportCmd(p: Parsed, io: Io): number {
+async function exportCmd(p: Parsed, io: Io): Promise<number> {
   const [ckpt, out] = p.positionals as [string, string];
-  const r = exportOnnxFolder(localModelPath(ckpt, 'the checkpoint'), out, { int8: p.values['no-int8'] !== true });
+  const r = exportOnnxFolder(await checkpointFolder(ckpt, hubFlags(p.values), io), out, { int8: p.values['no-int8'] !== true });
   for (const n of r.notes) io.stderr(`${n}\n`);
   for (const [f, bytes] of Object.entries(r.files)) io.stdout(`${join(r.folder, f)}${bytes ? `  ${(bytes / 1e6).toFixed(2)} MB` : ''}\n`);
   return 0;
@@ -537,7 +598,7 @@ function exportCmd(p: Parsed, io: Io): number {
 
 // ---- main ---------------------------------------------------------------------------------------
 
-/** Runs one command line; resolves to the exit status (0 done, 1 failed, 2 a wrong command line; 130/143 an interrupted train). */
+/** Runs one command line; resolves to the exit status (0 done, 1 failed, 2 a wrong command line; 130/143 an interrupted train or download). */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [cmd, ...args] = argv;
   const names = Object.keys(COMMANDS);
@@ -565,9 +626,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'train': return await train(p, io);
       case 'eval': return await evaluate(p, io);
       case 'predict': return await predict(p, io);
-      default: return exportCmd(p, io);
+      case 'export': return await exportCmd(p, io);
+      case 'download': return await downloadCommand(p.positionals[0]!, hubFlags(p.values), io);
+      default: return cacheCommand(p.positionals[0], p.positionals[1], p.values['json'] === true, io);
     }
   } catch (e) {
+    if (e instanceof InterruptedError) {
+      io.stderr(`bert-lab ${cmd}: ${e.message}\n`);
+      return e.exitCode;
+    }
     const usage = e instanceof UsageError;
     const known = cmd !== undefined && COMMANDS[cmd] !== undefined;
     const see = usage ? `; see bert-lab ${known ? `${cmd} --help` : '--help'}` : '';

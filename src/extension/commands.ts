@@ -16,6 +16,10 @@ import { CheckpointItem, DatasetItem, DatasetsProvider, RunItem, RunsProvider } 
 import { TrainingManager } from './training.js';
 import { requireTrust, settings, workspaceRoot } from './settings.js';
 import type { PanelServices } from './panels/index.js';
+import { deleteCachedModel, fmtBytes } from '../engine/hub/index.js';
+import { cachedCheckpoints, checkpointFolder, childEnv, parseModelRef } from './hub.js';
+import { downloadModel } from './download.js';
+import { ModelItem, type ModelsProvider } from './models-view.js';
 
 export interface CommandDeps {
   extensionPath: string;
@@ -24,6 +28,7 @@ export interface CommandDeps {
   infer: () => InferenceWorker;
   datasets: DatasetsProvider;
   runs: RunsProvider;
+  models: ModelsProvider;
   output: vscode.OutputChannel;
   panels: PanelServices;
 }
@@ -47,8 +52,18 @@ export function allCheckpoints(): { label: string; description: string; path: st
   });
 }
 
+/** A quick-pick separator between the workspace's checkpoints and the Hugging Face cache's models. */
+const HF_GROUP = { label: 'Hugging Face cache', kind: vscode.QuickPickItemKind.Separator, path: '' };
+
+/** The workspace's checkpoints and the cache's loadable models (by Hub id), for the panels' lists. */
+export function checkpointsAndModels(): { label: string; description: string; path: string }[] {
+  return [...allCheckpoints(), ...cachedCheckpoints()];
+}
+
+/** A checkpoint (a path) or a cached model (a Hub id), picked from a list, or a folder chosen in a dialog. */
 export async function pickCheckpoint(placeHolder: string): Promise<string | undefined> {
-  const items = allCheckpoints();
+  const models = cachedCheckpoints();
+  const items = [...allCheckpoints(), ...(models.length ? [HF_GROUP, ...models] : [])];
   const browse = { label: '$(folder) Choose a folder…', description: 'a Hugging Face or BERT Lab checkpoint folder', path: '' };
   const pick = await vscode.window.showQuickPick([...items, browse], { placeHolder });
   if (!pick) return undefined;
@@ -66,14 +81,18 @@ function insideRuns(p: string): string {
 
 function cli(extensionPath: string, args: string[], output: vscode.OutputChannel): Promise<string> {
   return new Promise((res, rej) => {
-    execFile(process.execPath, [join(extensionPath, 'dist', 'cli.js'), ...args], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, maxBuffer: 64 * 2 ** 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [join(extensionPath, 'dist', 'cli.js'), ...args], { env: childEnv({ ...process.env, ELECTRON_RUN_AS_NODE: '1' }), maxBuffer: 64 * 2 ** 20 }, (err, stdout, stderr) => {
       if (stderr) output.append(stderr);
       if (err) rej(new Error(stderr.trim().split('\n').pop() || err.message)); else res(stdout);
     });
   });
 }
 
-async function newTrainingConfig(deps: CommandDeps, preset?: 'mlm' | 'classification'): Promise<string | undefined> {
+/**
+ * The wizard that writes a training configuration. `from` (a Hub id, or `id@revision`) starts it
+ * from a model of the Hugging Face cache instead of asking where to start from.
+ */
+export async function newTrainingConfig(deps: CommandDeps, preset?: 'mlm' | 'classification', from?: string): Promise<string | undefined> {
   const root = workspaceRoot();
   if (!root) { void vscode.window.showWarningMessage('BERT Lab: open a folder first; configurations and runs live in the workspace.'); return undefined; }
   const task = preset ?? (await vscode.window.showQuickPick([{ label: 'mlm', description: 'Pretrain with masked-language modelling' }, { label: 'classification', description: 'Fine-tune a classifier on labelled text' }], { placeHolder: 'What to train' }))?.label as 'mlm' | 'classification' | undefined;
@@ -81,16 +100,23 @@ async function newTrainingConfig(deps: CommandDeps, preset?: 'mlm' | 'classifica
   const files = await vscode.workspace.findFiles(`{${settings.datasetGlobs.join(',')}}`, `**/{node_modules,${settings.runsFolder}}/**`, 200);
   const file = await vscode.window.showQuickPick(files.map((f) => ({ label: vscode.workspace.asRelativePath(f), path: f.fsPath })), { placeHolder: task === 'mlm' ? 'Training text (one example per line)' : 'Labelled data (JSONL/CSV/TSV with text and label)' });
   if (!file) return undefined;
-  const base = await vscode.window.showQuickPick([{ label: 'From scratch', description: 'a new small BERT and a vocabulary trained on this text', path: '' }, ...allCheckpoints()], { placeHolder: 'Start from' });
+  const models = cachedCheckpoints();
+  const base: { path: string; model?: string } | undefined = from !== undefined ? { path: '', model: from }
+    : await vscode.window.showQuickPick([{ label: 'From scratch', description: 'a new small BERT and a vocabulary trained on this text', path: '' }, ...allCheckpoints(),
+      ...(models.length ? [HF_GROUP, ...models.map((m) => ({ ...m, path: '', model: m.path }))] : [])], { placeHolder: 'Start from' });
   if (!base) return undefined;
+  const hub = base.model !== undefined ? parseModelRef(base.model) : undefined;
+  if (base.model !== undefined && !hub) { void vscode.window.showErrorMessage(`BERT Lab: "${base.model}" is not a Hugging Face Hub model id.`); return undefined; }
+  const pretrained = Boolean(base.path || hub);
   const name = await vscode.window.showInputBox({ prompt: 'Run name', value: `${task}-${basename(file.path).replace(/\.[^.]+$/, '')}`, validateInput: (v) => (/^[\w.-]+$/.test(v) ? undefined : 'letters, digits, ".", "_" and "-"') });
   if (!name) return undefined;
   const rel = (p: string) => relative(root, p).split(sep).join('/');
   const cfg: Record<string, unknown> = {
     $schema: `${vscode.Uri.file(join(deps.extensionPath, 'schemas', 'training-config.schema.json'))}`,
     output_dir: `${settings.runsFolder}/${name}`, task, train_file: rel(file.path),
-    ...(base.path ? { model_name_or_path: rel(base.path) } : { train_tokenizer: { vocab_size: 8000 }, model_config: { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, max_position_embeddings: 128 } }),
-    max_seq_length: 128, learning_rate: task === 'mlm' ? 5e-4 : 5e-5 * (base.path ? 1 : 10), warmup_ratio: 0.06, weight_decay: 0.01,
+    ...(hub ? { model_name_or_path: hub.id, ...(hub.revision ? { model_revision: hub.revision } : {}) }
+      : base.path ? { model_name_or_path: rel(base.path) } : { train_tokenizer: { vocab_size: 8000 }, model_config: { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, max_position_embeddings: 128 } }),
+    max_seq_length: 128, learning_rate: task === 'mlm' ? 5e-4 : 5e-5 * (pretrained ? 1 : 10), warmup_ratio: 0.06, weight_decay: 0.01,
     num_train_epochs: task === 'mlm' ? 1 : 3, per_device_train_batch_size: 32, logging_steps: 20, eval_strategy: 'steps', eval_steps: 200, save_steps: 200, save_total_limit: 3,
     ...(task === 'classification' ? { metric_for_best_model: 'eval_f1' } : {}), device: settings.device,
   };
@@ -109,10 +135,22 @@ async function pickConfig(deps: CommandDeps, task: 'mlm' | 'classification'): Pr
   return pick.path || newTrainingConfig(deps, task);
 }
 
+/** The checkpoint a command was given: a Runs view checkpoint (its path), a Models view model (its Hub id), or a string. */
+function checkpointArg(item: unknown): string | undefined {
+  return item instanceof CheckpointItem ? item.checkpoint.path : item instanceof ModelItem ? item.ref : typeof item === 'string' ? item : undefined;
+}
+
+/** The folder of a checkpoint reference (Hub ids from the cache), or undefined after telling the user why not. */
+function folderOrSay(ref: string): string | undefined {
+  try { return checkpointFolder(ref); } catch (e) { void vscode.window.showErrorMessage(`BERT Lab: ${(e as Error).message}`); return undefined; }
+}
+
 export function commandTable(deps: CommandDeps): Record<string, (...args: unknown[]) => unknown> {
   const active = () => deps.state.get<string>(ACTIVE_KEY);
   const setActive = async (p: string) => {
-    const missing = ['config.json', 'model.safetensors'].filter((f) => !existsSync(join(p, f)));
+    const folder = folderOrSay(p);
+    if (!folder) return;
+    const missing = ['config.json', 'model.safetensors'].filter((f) => !existsSync(join(folder, f)));
     if (missing.length) { void vscode.window.showErrorMessage(`BERT Lab: ${p} is not a checkpoint folder: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing.`); return; }
     await deps.state.update(ACTIVE_KEY, p); deps.runs.refresh(); void vscode.window.showInformationMessage(`BERT Lab: active checkpoint ${p}`); };
   const train = async (task: 'mlm' | 'classification', arg?: unknown) => {
@@ -141,12 +179,13 @@ export function commandTable(deps: CommandDeps): Record<string, (...args: unknow
     },
     'bertLab.setActiveCheckpoint': async (item?: unknown) => {
       if (!requireTrust('loading checkpoints')) return;
-      const p = item instanceof CheckpointItem ? item.checkpoint.path : typeof item === 'string' ? item : await pickCheckpoint('Checkpoint for hovers and predictions');
+      const p = checkpointArg(item) ?? await pickCheckpoint('Checkpoint for hovers and predictions');
       if (p) await setActive(p);
     },
     'bertLab.evaluateCheckpoint': async (item?: unknown) => {
       if (!requireTrust('loading checkpoints')) return;
-      const ckpt = item instanceof CheckpointItem ? item.checkpoint.path : await pickCheckpoint('Checkpoint to evaluate');
+      const ref = checkpointArg(item) ?? await pickCheckpoint('Checkpoint to evaluate');
+      const ckpt = ref && folderOrSay(ref);
       if (!ckpt) return;
       const files = await vscode.workspace.findFiles(`{${settings.datasetGlobs.join(',')}}`, `**/{node_modules,${settings.runsFolder}}/**`, 200);
       const data = await vscode.window.showQuickPick(files.map((f) => ({ label: vscode.workspace.asRelativePath(f), path: f.fsPath })), { placeHolder: 'Evaluation data' });
@@ -171,7 +210,8 @@ export function commandTable(deps: CommandDeps): Record<string, (...args: unknow
       const ed = vscode.window.activeTextEditor;
       if (!ed) return;
       if (!requireTrust('loading checkpoints')) return;
-      const folder = active() ?? (await pickCheckpoint('Checkpoint to predict with'));
+      const ref = active() ?? (await pickCheckpoint('Checkpoint to predict with'));
+      const folder = ref && folderOrSay(ref);
       if (!folder) return;
       const sel = ed.selection.isEmpty ? new vscode.Range(ed.document.lineAt(ed.selection.active.line).range.start, ed.document.lineAt(ed.selection.active.line).range.end) : ed.selection;
       const text = ed.document.getText(sel), base = ed.document.offsetAt(sel.start);
@@ -198,24 +238,28 @@ export function commandTable(deps: CommandDeps): Record<string, (...args: unknow
       if (!requireTrust('loading checkpoints')) return;
       const ed = vscode.window.activeTextEditor;
       const text = ed && ed.document.uri.scheme !== 'output' ? ed.document.getText(ed.selection.isEmpty ? ed.document.lineAt(ed.selection.active.line).range : ed.selection).trim() : '';
-      deps.panels.attention({ checkpoint: item instanceof CheckpointItem ? item.checkpoint.path : typeof item === 'string' ? item : active(), ...(text ? { text: text.slice(0, 20_000) } : {}) });
+      deps.panels.attention({ checkpoint: checkpointArg(item) ?? active(), ...(text ? { text: text.slice(0, 20_000) } : {}) });
     },
     'bertLab.openPredictions': (item?: unknown) => {
       if (!requireTrust('loading checkpoints')) return;
       const ed = vscode.window.activeTextEditor;
       const sel = ed && !ed.selection.isEmpty ? ed.document.getText(ed.selection) : ed ? ed.document.lineAt(ed.selection.active.line).text : '';
-      deps.panels.predictions({ checkpoint: item instanceof CheckpointItem ? item.checkpoint.path : typeof item === 'string' ? item : active(), ...(findMasks(sel).length ? { text: sel.slice(0, 20_000) } : {}) });
+      deps.panels.predictions({ checkpoint: checkpointArg(item) ?? active(), ...(findMasks(sel).length ? { text: sel.slice(0, 20_000) } : {}) });
     },
     'bertLab.showTrainingCurves': (item?: unknown) => {
       deps.panels.curves(item instanceof RunItem ? item.run.outputDir : typeof item === 'string' ? item : undefined);
     },
     'bertLab.export': async (item?: unknown) => {
       if (!requireTrust('loading checkpoints')) return;
-      const ckpt = item instanceof CheckpointItem ? item.checkpoint.path : await pickCheckpoint('Checkpoint to export');
-      if (!ckpt) return;
+      const ref = checkpointArg(item) ?? await pickCheckpoint('Checkpoint to export');
+      const ckpt = ref && folderOrSay(ref);
+      if (!ref || !ckpt) return;
       const kind = await vscode.window.showQuickPick([{ label: 'ONNX + int8 (transformers.js folder)', id: 'onnx' }, { label: 'ONNX fp32 only', id: 'fp32' }], { placeHolder: 'Export as' });
       if (!kind) return;
-      const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(`${ckpt}-onnx`), saveLabel: 'Export here' });
+      // A cached model's snapshot folder belongs to the cache: export next to the workspace instead.
+      const hub = ckpt !== ref && parseModelRef(ref);
+      const suggested = hub ? join(workspaceRoot() ?? join(ckpt, '..', '..', '..', '..'), `${hub.id.split('/').pop()}-onnx`) : `${ckpt}-onnx`;
+      const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(suggested), saveLabel: 'Export here' });
       if (!target) return;
       try {
         await cli(deps.extensionPath, ['export', ckpt, target.fsPath, ...(kind.id === 'fp32' ? ['--no-int8'] : [])], deps.output);
@@ -227,6 +271,30 @@ export function commandTable(deps: CommandDeps): Record<string, (...args: unknow
       if (pick) await vscode.workspace.getConfiguration('bertLab').update('device', pick.label, vscode.ConfigurationTarget.Workspace);
     },
     'bertLab.refreshRuns': () => { deps.runs.refresh(); deps.datasets.refresh(); },
+    // The Hugging Face Hub and its cache (Models view). Downloading reads and runs nothing of the
+    // workspace, so it works in an untrusted one too; loading the model then asks for trust.
+    'bertLab.downloadModel': (ref?: unknown) => downloadModel({ changed: () => deps.models.refresh() }, typeof ref === 'string' ? ref : undefined),
+    'bertLab.refreshModels': () => deps.models.refresh(),
+    'bertLab.fineTuneFromModel': async (item?: unknown) => {
+      const cached = checkpointArg(item) === undefined ? cachedCheckpoints() : [];
+      if (checkpointArg(item) === undefined && !cached.length) {
+        if ((await vscode.window.showInformationMessage('BERT Lab: no model in the Hugging Face cache that BERT Lab loads yet.', 'Download Model…')) === 'Download Model…') await vscode.commands.executeCommand('bertLab.downloadModel');
+        return undefined;
+      }
+      const ref = checkpointArg(item) ?? (await vscode.window.showQuickPick(cached, { placeHolder: 'Model of the Hugging Face cache to start from' }))?.path;
+      return ref ? newTrainingConfig(deps, undefined, ref) : undefined;
+    },
+    'bertLab.revealModel': async (item?: unknown) => {
+      if (item instanceof ModelItem) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(item.folder));
+    },
+    'bertLab.deleteModel': async (item?: unknown) => {
+      if (!(item instanceof ModelItem)) return;
+      const { id, sizeOnDisk } = item.model;
+      const ok = await vscode.window.showWarningMessage(`Delete ${id} (${fmtBytes(sizeOnDisk)}) from the Hugging Face cache?`, { modal: true, detail: `Removes ${item.model.repoDir}: this model's files only. Python's transformers shares this cache and would download it again.` }, 'Delete');
+      if (ok !== 'Delete') return;
+      try { deleteCachedModel(item.cacheDir, id); } catch (e) { void vscode.window.showErrorMessage(`BERT Lab: ${(e as Error).message}`); }
+      deps.models.refresh();
+    },
     'bertLab.scanDataset': async (item?: unknown) => {
       if (!(item instanceof DatasetItem)) return;
       try { await deps.datasets.scan(item.uri); } catch (e) { void vscode.window.showErrorMessage(`BERT Lab: ${(e as Error).message}`); }

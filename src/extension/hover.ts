@@ -8,6 +8,7 @@ import type { InferenceWorker } from '../engine/infer/infer-client.js';
 import type { MaskAtResult } from '../engine/infer/infer-protocol.js';
 import { maskAt, paragraphAround } from '../engine/infer/mask-context.js';
 import { settings } from './settings.js';
+import { checkpointFolder } from './hub.js';
 
 export interface HoverDeps { infer: () => InferenceWorker; activeCheckpoint: () => string | undefined }
 
@@ -17,10 +18,12 @@ async function predict(deps: HoverDeps, doc: vscode.TextDocument, offset: number
   if (!span) return undefined;
   const range = new vscode.Range(doc.positionAt(span.start), doc.positionAt(span.end));
   if (!vscode.workspace.isTrusted) return { range, message: 'BERT Lab predictions are off in an untrusted workspace (they load model files from it).' };
-  const folder = deps.activeCheckpoint();
-  if (!folder) return { range, message: 'No active checkpoint: run **BERT Lab: Set Active Checkpoint** (or pick one in the Runs view).' };
+  const active = deps.activeCheckpoint();
+  if (!active) return { range, message: 'No active checkpoint: run **BERT Lab: Set Active Checkpoint** (or pick one in the Runs view).' };
   const para = paragraphAround(text, span);
   try {
+    // A Hub id comes from the cache only: a hover never downloads.
+    const folder = checkpointFolder(active);
     const result = await deps.infer().fillMaskAt(folder, text.slice(para.start, para.end), span.start - para.start, span.end - para.start, settings.hoverTopK);
     return { range, result: { ...result, start: span.start, end: span.end } };
   } catch (e) {

@@ -8,6 +8,16 @@ export const settings = {
   get hoverTopK(): number { return vscode.workspace.getConfiguration('bertLab').get('hover.topK', 5); },
   get datasetGlobs(): string[] { return vscode.workspace.getConfiguration('bertLab').get('datasets.globs', ['**/*.{txt,jsonl,csv,tsv}']); },
   get runsFolder(): string { return vscode.workspace.getConfiguration('bertLab').get('runsFolder', 'runs'); },
+  /** bertLab.hub.cacheDir as written ('' = huggingface_hub's default); machine-scoped, so no workspace sets it. */
+  get hubCacheDir(): string { return vscode.workspace.getConfiguration('bertLab').get('hub.cacheDir', '').trim(); },
+  /**
+   * bertLab.hub.offline at any level (user, workspace, folder): a workspace may turn offline mode
+   * on, never off again behind the user's back. HF_HUB_OFFLINE is read separately (hub.ts).
+   */
+  get hubOffline(): boolean {
+    const i = vscode.workspace.getConfiguration('bertLab').inspect<boolean>('hub.offline');
+    return [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue].some((v) => v === true);
+  },
 };
 
 /** The workspace folder's path, or undefined without a folder. */

@@ -11,6 +11,7 @@ import { parseTrainingConfig } from '../engine/train/config.js';
 import { readFileSync } from 'node:fs';
 import { settings, workspaceRoot } from './settings.js';
 import { containedPath } from '../engine/workspace/contain.js';
+import { childEnv } from './hub.js';
 
 /** How `bert-lab train` ends when it is stopped rather than failed: exit 130 (SIGINT, or a stop message) or 143 (SIGTERM), or by one of those signals. */
 export function stoppedExit(code: number | null, signal: NodeJS.Signals | null): boolean {
@@ -52,7 +53,7 @@ export class TrainingManager implements vscode.Disposable {
     // The bertLab.device / bertLab.threads settings apply unless the configuration names them.
     const text = readFileSync(configFile, 'utf8');
     const overrides = [...(/["']?device["']?\s*:/.test(text) ? [] : ['--device', settings.device]), ...(/["']?threads["']?\s*:/.test(text) || !settings.threads ? [] : ['--threads', String(settings.threads)])];
-    const child = fork(cli, ['train', configFile, ...(opts.resume ? ['--resume'] : []), ...overrides], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], cwd: join(configFile, '..') });
+    const child = fork(cli, ['train', configFile, ...(opts.resume ? ['--resume'] : []), ...overrides], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], cwd: join(configFile, '..'), env: childEnv() });
     const run: ActiveRun = { configFile, outputDir, child, started: Date.now() };
     this.run = run;
     void vscode.commands.executeCommand('setContext', 'bertLab.training', true);

@@ -1,11 +1,12 @@
 // Through the UI of a real VS Code (code-server + Chromium): the BERT Lab sidebar with a trained
-// run and its checkpoints, and a hover showing predictions on a [MASK]. Screenshots go to
+// run and its checkpoints, the Models view listing a Hugging Face cache, and a hover showing predictions on a [MASK]. Screenshots go to
 // .e2e/artifacts (kept by CI). Exits non-zero when an expected element does not appear.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { REPO_ROOT, withWorkbench } from '../../scripts/e2e/run.mjs';
 
 const require = createRequire(import.meta.url);
@@ -18,6 +19,26 @@ writeFileSync(join(folder, 'ui.bertlab.json'), JSON.stringify({ output_dir: 'run
   model_config: { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64, max_position_embeddings: 64 },
   max_seq_length: 64, max_steps: 24, save_steps: 8, eval_strategy: 'steps', eval_steps: 8, logging_steps: 2, steps_per_run: 2, learning_rate: 2e-3, per_device_train_batch_size: 8, device: 'cpu' }, null, 2));
 execFileSync(process.execPath, [join(REPO_ROOT, 'dist', 'cli.js'), 'train', join(folder, 'ui.bertlab.json')], { stdio: 'ignore' });
+
+// A Hugging Face cache in huggingface_hub's layout holding the tiny BERT fixture as "org/tiny-bert"
+// (blobs named by sha256 / git sha1, refs/main, snapshot files as relative symlinks); code-server
+// and its extension host get it as HF_HUB_CACHE.
+const hfCache = join(mkdtempSync(join(tmpdir(), 'bertlab-ui-hf-')), 'hub');
+{
+  const repo = join(hfCache, 'models--org--tiny-bert'), commit = createHash('sha1').update('org/tiny-bert ui').digest('hex');
+  for (const f of ['config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']) {
+    const data = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'hf-tiny-bert', f));
+    const etag = f.endsWith('.safetensors') ? createHash('sha256').update(data).digest('hex') : createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
+    const blob = join(repo, 'blobs', etag), pointer = join(repo, 'snapshots', commit, f);
+    mkdirSync(dirname(blob), { recursive: true }); mkdirSync(dirname(pointer), { recursive: true });
+    writeFileSync(blob, data);
+    symlinkSync(relative(dirname(pointer), blob), pointer);
+  }
+  mkdirSync(join(repo, 'refs'), { recursive: true });
+  writeFileSync(join(repo, 'refs', 'main'), commit);
+}
+process.env.HF_HUB_CACHE = hfCache;
+process.env.HF_HUB_OFFLINE = '1';
 
 /** The webview frame whose page is the given panel (webviews are nested iframes). */
 async function panelFrame(page, kind, timeoutMs = 30_000) {
@@ -60,6 +81,15 @@ try {
       await page.locator('.monaco-list-row', { hasText: 'step 24' }).first().waitFor({ timeout: 30_000 });
       await page.waitForTimeout(500);
       console.log(`# ${await ctx.screenshot('sidebar-runs.png')}`);
+    });
+    await check('the Models view lists the Hugging Face cache\'s org/tiny-bert with its revision and size, loadable', async () => {
+      await ctx.runCommand('BERT Lab: Focus on Models View');
+      const row = page.locator('.monaco-list-row', { hasText: 'org/tiny-bert' }).first();
+      await row.waitFor({ timeout: 30_000 });
+      const text = await row.innerText();
+      if (!/main · [\d.]+ kB/.test(text) || /cannot load/.test(text)) throw new Error(`the row reads "${text.replace(/\s+/g, ' ')}"`);
+      await page.waitForTimeout(500);
+      console.log(`# ${await ctx.screenshot('sidebar-models.png')}`);
     });
     await check('hovering a [MASK] shows the active checkpoint\'s predictions', async () => {
       await ctx.runCommand('BERT Lab: Set Active Checkpoint');

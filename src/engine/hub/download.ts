@@ -17,7 +17,7 @@ import { HubError, isHubError } from './errors.js';
 import { FileMeta, NetOptions, Transient, backoffMs, delay, getBody, giveUp } from './http.js';
 import { RepoCache, blobPath, tagCacheDir } from './cache.js';
 import { acquireLock, lockFileFor } from './lock.js';
-import { ProgressTracker } from './progress.js';
+import { ProgressTracker, fmtBytes } from './progress.js';
 
 export interface BlobContext {
   rc: RepoCache;
@@ -28,7 +28,7 @@ export interface BlobContext {
 
 const WRITE_BATCH = 1 << 20;
 
-export const fmtBytes = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`);
+export { fmtBytes };
 
 interface Verifier { kind: 'sha256' | 'git-sha1'; hash: Hash; expected: string }
 function verifierFor(meta: FileMeta): Verifier | undefined {

@@ -71,10 +71,10 @@ export function idFromRepoFolder(folder: string): string | undefined {
 /**
  * `name` if it is a safe POSIX-relative file name inside a repo (what `_validate_relative_filename`
  * accepts, a little stricter: no backslashes, no control characters, no empty segments).
- * `what` says where the name came from for the message.
+ * `what` says where the name came from for the message, `outside` where the file would land.
  */
-export function validateRepoFilename(name: string, what: string): string {
-  const bad = (why: string) => new HubError('bad-index', `${what}: the file name ${JSON.stringify(name)} is refused: ${why}. It would be written outside the model's snapshot folder; ask the repository owner to fix the file.`);
+export function validateRepoFilename(name: string, what: string, outside = "written outside the model's snapshot folder"): string {
+  const bad = (why: string) => new HubError('bad-index', `${what}: the file name ${JSON.stringify(name)} is refused: ${why}. It would be ${outside}; ask the repository owner to fix the file.`);
   if (typeof name !== 'string' || name.length === 0) throw bad('it is empty');
   if (name.includes('\\')) throw bad('it contains a backslash');
   // eslint-disable-next-line no-control-regex

@@ -6,6 +6,7 @@
 export { resolveModel, resolveModelFromCache, shardsOfIndex, TOKENIZER_FILES, SAFETENSORS_FILE, SAFETENSORS_INDEX } from './model.js';
 export type { ResolveOptions, ResolvedModel } from './model.js';
 export type { HubProgress, ProgressCallback } from './progress.js';
+export { progressLine, progressLines } from './progress.js';
 export { HubError, isHubError } from './errors.js';
 export type { HubErrorCode } from './errors.js';
 export { hubCacheDir, hfHome, hubToken, hubTokenPath, hubEndpoint, hubOffline, DEFAULT_ENDPOINT } from './env.js';

@@ -22,7 +22,7 @@ import { RepoCache, TOKENIZER_MAIN, blobPath, checkSnapshotFile, isRecordedMissi
 import { FileMeta, NetOptions, headFile } from './http.js';
 import { fetchBlob } from './download.js';
 import { ProgressCallback, ProgressTracker } from './progress.js';
-import { localModelPath } from './resolve.js';
+import { existingModelPath } from './local.js';
 
 /** Tokenizer files fetched when the repo has them (BERT's and the other families' of issue 14). */
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'special_tokens_map.json', 'merges.txt', 'vocab.json', 'sentencepiece.bpe.model', 'spiece.model'] as const;
@@ -50,6 +50,8 @@ export interface ResolveOptions {
   refresh?: boolean;
   /** The setting's name for messages ("model_name_or_path", "the checkpoint"). */
   what?: string;
+  /** Always a Hub id, even when a local folder of that name exists (`bert-lab download`). */
+  hubOnly?: boolean;
   /** Environment to read HF_* variables from (default process.env). */
   env?: Env;
   /** Retry policy on 5xx / 429 / dropped connections (defaults: 5 retries, 1 s doubling to 8 s). */
@@ -81,10 +83,11 @@ function target(idOrPath: string, options: ResolveOptions): Target | { folder: s
   const what = options.what ?? 'the model';
   const p = resolve(idOrPath);
   // Exists as written (the kernel resolves "x/.." only when x exists; path.resolve would not ask).
-  if (idOrPath !== '' && existsSync(idOrPath)) return { folder: localModelPath(idOrPath, what) };
+  if (!options.hubOnly && idOrPath !== '' && existsSync(idOrPath)) return { folder: existingModelPath(idOrPath, what)! };
   try {
     validateHubId(idOrPath);
   } catch (e) {
+    if (options.hubOnly) throw e;
     throw new HubError('bad-id', `${what} "${idOrPath}": no such folder (${p}), and ${(e as Error).message}`);
   }
   const env = options.env ?? process.env;
@@ -93,8 +96,12 @@ function target(idOrPath: string, options: ResolveOptions): Target | { folder: s
   return { id: idOrPath, revision, rc: repoCache(cacheDir, idOrPath), purpose: options.purpose ?? 'model', env };
 }
 
-/** The shard names of an index json, validated (refusing names that would leave the snapshot). */
-export function shardsOfIndex(file: string, id: string): string[] {
+/**
+ * The shard names of an index json, validated (refusing names that would leave the snapshot).
+ * `id` prefixes the messages (a Hub id, or the folder of a local index); `outside` says where a
+ * refused name would land.
+ */
+export function shardsOfIndex(file: string, id: string, outside?: string): string[] {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
@@ -107,7 +114,7 @@ export function shardsOfIndex(file: string, id: string): string[] {
   if (shards.length === 0) throw new HubError('bad-index', `${id}: ${SAFETENSORS_INDEX} maps no tensors (${file})`);
   for (const s of shards) {
     if (typeof s !== 'string') throw new HubError('bad-index', `${id}: ${SAFETENSORS_INDEX}: weight_map has a non-string value ${JSON.stringify(s)} (${file})`);
-    validateRepoFilename(s, `${id}: ${SAFETENSORS_INDEX}`);
+    validateRepoFilename(s, `${id}: ${SAFETENSORS_INDEX}`, outside);
     if (!s.endsWith('.safetensors')) throw new HubError('bad-index', `${id}: ${SAFETENSORS_INDEX}: shard "${s}" is not a .safetensors file; refused (${file})`);
   }
   return shards as string[];

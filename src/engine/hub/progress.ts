@@ -29,6 +29,52 @@ export interface HubProgress {
 
 export type ProgressCallback = (p: HubProgress) => void;
 
+export const fmtBytes = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`);
+const fmtSeconds = (s: number): string => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s` : `${Math.ceil(s)}s`);
+
+/** "org/name: model.safetensors 12.0 MB/420.1 MB, 35.2 MB/s, ETA 12s" (the state of one event, for a redrawn terminal line). */
+export function progressLine(p: HubProgress): string {
+  const size = p.fileTotal !== undefined ? `${fmtBytes(p.fileBytes)}/${fmtBytes(p.fileTotal)}` : fmtBytes(p.fileBytes);
+  const speed = p.bytesPerSecond > 0 ? `, ${fmtBytes(p.bytesPerSecond)}/s` : '';
+  const eta = p.etaSeconds !== undefined && p.total > 0 ? `, ETA ${fmtSeconds(p.etaSeconds)}` : '';
+  const all = p.total > 0 && p.fileTotal !== p.total ? ` (all files ${fmtBytes(p.bytes)}/${fmtBytes(p.total)})` : '';
+  return `${p.id}: ${p.file} ${size}${all}${speed}${eta}`;
+}
+
+/**
+ * A progress callback that speaks in whole lines, for logs (the trainer's, a CLI whose stderr is
+ * not a terminal): a line when a file starts (or resumes) downloading and one when it is in the
+ * cache, one when another process holds its lock, and with `everyMs` at most one line of bytes so
+ * far per that many milliseconds. Files already in the cache say nothing.
+ */
+export function progressLines(say: (line: string) => void, opts: { everyMs?: number; now?: () => number } = {}): ProgressCallback {
+  const now = opts.now ?? (() => performance.now());
+  const started = new Set<string>(), waited = new Set<string>();
+  let last = now();
+  return (p) => {
+    switch (p.phase) {
+      case 'check': return;
+      case 'wait':
+        if (!waited.has(p.file)) { waited.add(p.file); say(`${p.id}: ${p.file}: waiting for another process that is downloading it`); }
+        return;
+      case 'download':
+        if (!started.has(p.file)) {
+          started.add(p.file);
+          last = now();
+          const total = p.fileTotal !== undefined ? fmtBytes(p.fileTotal) : 'size unknown';
+          say(`${p.id}: downloading ${p.file} (${total}${p.fileBytes > 0 ? `; resuming at ${fmtBytes(p.fileBytes)}` : ''})`);
+        } else if (opts.everyMs !== undefined && now() - last >= opts.everyMs) {
+          last = now();
+          say(progressLine(p));
+        }
+        return;
+      case 'done':
+        if (started.delete(p.file)) say(`${p.id}: ${p.file} done (${fmtBytes(p.fileTotal ?? p.fileBytes)}${p.bytesPerSecond > 0 ? `, ${fmtBytes(p.bytesPerSecond)}/s` : ''})`);
+        return;
+    }
+  };
+}
+
 export class ProgressTracker {
   total = 0;
   private bytes = 0;

@@ -1,15 +1,19 @@
 /**
- * Where a model or tokenizer named by the user lives. Today: a local folder (or file) only; a name
- * that is not on disk but has the shape of a Hugging Face Hub id ("bert-base-uncased",
- * "org/name") gets an error that says so and what to do. The Hub resolver (cache, download) plugs
- * in here, and only here: everything downstream sees a folder.
+ * Where a model or tokenizer named by the user lives, for code that reads it synchronously
+ * (readConfig, loadTokenizer, a hover): a local folder (or file); else, for a name that has the
+ * shape of a Hugging Face Hub id ("bert-base-uncased", "org/name"), its snapshot in the Hugging
+ * Face cache at the default revision — looked up only, never downloaded. Downloading is
+ * resolveModel's (model.ts), which the CLI and the trainer call first, so everything downstream
+ * sees a folder.
  */
-import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isHubError } from './errors.js';
+import { hubCacheDir } from './env.js';
+import { DEFAULT_REVISION } from './ids.js';
+import { existingModelPath, ModelNotFoundError } from './local.js';
+import { resolveModelFromCache } from './model.js';
 
-export class ModelNotFoundError extends Error {
-  override name = 'ModelNotFoundError';
-}
+export { ModelNotFoundError };
 
 /** "name" or "org/name" of letters, digits, "-", "_" and "."; never a path ("./x", "/x", "a/b/c", "x.json"). */
 const HUB_ID = /^(?:[A-Za-z0-9][A-Za-z0-9._-]*\/)?[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -18,18 +22,23 @@ export function looksLikeHubId(value: string): boolean {
 }
 
 /**
- * `value` as an existing local folder (or, with `allowFile`, a file), resolved. `what` names the
- * setting for the message ("model_name_or_path", "the checkpoint").
+ * `value` as an existing local folder (or, with `allowFile`, a file), resolved; else a Hub id's
+ * snapshot folder in the Hugging Face cache (`purpose` "tokenizer" accepts a snapshot with only
+ * the tokenizer files). `what` names the setting for the message ("model_name_or_path", "the
+ * checkpoint"). Never touches the network.
  */
-export function localModelPath(value: string, what = 'the model', opts: { allowFile?: boolean } = {}): string {
-  const p = resolve(value);
-  if (existsSync(p)) {
-    if (opts.allowFile || statSync(p).isDirectory()) return p;
-    throw new ModelNotFoundError(`${what} "${value}" is a file, not a folder; give the folder that holds config.json (a checkpoint-<step> folder, or a run's output_dir)`);
+export function localModelPath(value: string, what = 'the model', opts: { allowFile?: boolean; purpose?: 'model' | 'tokenizer' } = {}): string {
+  const p = existingModelPath(value, what, opts);
+  if (p !== undefined) return p;
+  const abs = resolve(value);
+  if (!looksLikeHubId(value)) throw new ModelNotFoundError(`${what} "${value}": no such folder (${abs})`);
+  try {
+    return resolveModelFromCache(value, { what, purpose: opts.purpose ?? 'model' }).folder;
+  } catch (e) {
+    if (isHubError(e, 'bad-id')) throw new ModelNotFoundError(`${what} "${value}": no such folder (${abs})`, { cause: e });
+    if (!isHubError(e, 'not-cached')) throw e;
+    const why = e.message.replace(/^.*?is not in the Hugging Face cache: /s, '').replace(/\.$/, '');
+    throw new ModelNotFoundError(`${what} "${value}": no such folder (${abs}), and the Hugging Face Hub id ${value} (revision "${DEFAULT_REVISION}") is not in the Hugging Face cache ${hubCacheDir()} (${why}). `
+      + `Download it with \`bert-lab download ${value}\` (or \`huggingface-cli download ${value}\`), or give it where it is downloaded for you (bert-lab predict/eval/export, or a training configuration) with offline mode (HF_HUB_OFFLINE) off.`, { cause: e });
   }
-  if (looksLikeHubId(value)) {
-    throw new ModelNotFoundError(`${what} "${value}": no such folder (${p}). It looks like a Hugging Face Hub id, but BERT Lab does not download from the Hub yet: `
-      + `download it first (e.g. \`huggingface-cli download ${value} --local-dir models/${value.split('/').pop()}\`, or \`git clone https://huggingface.co/${value}\`) and give that folder`);
-  }
-  throw new ModelNotFoundError(`${what} "${value}": no such folder (${p})`);
 }

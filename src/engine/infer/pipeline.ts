@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serializeModel } from '../ir/proto.js';
-import { CheckpointError, loadWeights, readConfig } from '../models/bert/folder.js';
+import { CheckpointError, loadWeights, readConfig, weightsFile } from '../models/bert/folder.js';
 import { BertConfig, numLabels } from '../models/bert/config.js';
 import { BertHeadModel, modelForConfig } from '../models/bert/auto.js';
 import { BertForMaskedLM } from '../models/bert/heads.js';
@@ -185,13 +185,12 @@ function maskTokenOf(folder: string): string {
   return '[MASK]';
 }
 
-/** Pipelines cached per checkpoint folder (refreshed when its model.safetensors changes). */
+/** Pipelines cached per checkpoint folder (refreshed when its model.safetensors, or its shards' index, changes). */
 const cache = new Map<string, { mtime: number; pipe: BertPipeline }>();
 export function pipelineFor(folder: string, opts: PipelineOptions = {}): BertPipeline {
   const key = `${resolve(folder)}|${opts.int8 ? 'int8' : 'fp32'}|${opts.device ?? 'cpu'}`;
   readConfig(folder); // a missing or invalid folder fails here, naming the file
-  const weights = join(folder, 'model.safetensors');
-  if (!existsSync(weights)) throw new CheckpointError(`${folder}: model.safetensors is missing`);
+  const weights = weightsFile(folder); // model.safetensors or the shards' index; a pickle-only folder is refused by name
   const mtime = statSync(weights).mtimeMs;
   const hit = cache.get(key);
   if (hit && hit.mtime === mtime) return hit.pipe;

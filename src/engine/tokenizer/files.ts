@@ -34,11 +34,13 @@ function vocabOptionsFromConfig(file: string): VocabTxtOptions {
 /**
  * Loads a tokenizer from a tokenizer.json file, a vocab.txt file (with `options`), or a folder:
  * its tokenizer.json if present, else its vocab.txt with the options of its tokenizer_config.json.
+ * A Hugging Face Hub id reads the model's snapshot in the Hugging Face cache (never downloads).
  */
 export function loadTokenizer(p: string, options: VocabTxtOptions = {}): WordPieceTokenizer {
+  // A name that is not on disk but looks like a Hub id is its snapshot in the Hugging Face cache
+  // (or an error saying it is not there); a missing file keeps its read error.
+  if (!fs.existsSync(p) && looksLikeHubId(p)) p = localModelPath(p, 'the tokenizer', { allowFile: true, purpose: 'tokenizer' });
   let file = p;
-  // A name that is not on disk but looks like a Hub id says so; a missing file keeps its read error.
-  if (!fs.existsSync(p) && looksLikeHubId(p)) localModelPath(p, 'the tokenizer', { allowFile: true });
   if (fs.existsSync(p) && fs.statSync(p).isDirectory()) {
     const json = path.join(p, 'tokenizer.json');
     const vocab = path.join(p, 'vocab.txt');

@@ -2,10 +2,13 @@
  * A valid training configuration completed for the trainer: the field table's defaults
  * (TrainingArguments' and BERT Lab's), the defaults HF derives from other fields
  * (TrainingArguments.__post_init__, EarlyStoppingCallback), and paths resolved against the
- * configuration file's folder. Applied once, after checking: the checker and the rules never see
+ * configuration file's folder (model_name_or_path and tokenizer_name stay Hub ids unless such a
+ * path exists). Applied once, after checking: the checker and the rules never see
  * a default as if the user had written it.
  */
+import { existsSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
+import { looksLikeHubId } from '../hub/resolve.js';
 import type { ParsedTrainingConfig, TaskConfig, TrainingConfig } from './config-types.js';
 import { type Field, TRAINING_FIELDS, accepts } from './config-fields.js';
 import { DEFAULT_SPLIT_PERCENTAGE, bestMetricKey } from './config-rules.js';
@@ -13,8 +16,13 @@ import { DEFAULT_SPLIT_PERCENTAGE, bestMetricKey } from './config-rules.js';
 /** A value completed by its field: defaults filled into objects, relative paths resolved. */
 function complete(v: unknown, f: Field, baseDir: string): unknown {
   switch (f.type) {
-    case 'string':
-      return f.path && typeof v === 'string' && !isAbsolute(v) ? resolve(baseDir, v) : v;
+    case 'string': {
+      if (!f.path || typeof v !== 'string' || isAbsolute(v)) return v;
+      const p = resolve(baseDir, v);
+      // transformers' rule: an existing path wins; else a Hub-id-shaped name stays the id (a name
+      // that is neither resolves, so the error names the missing folder).
+      return f.hubId && !existsSync(p) && looksLikeHubId(v) ? v : p;
+    }
     case 'array':
       return Array.isArray(v) ? v.map((item) => complete(item, f.items, baseDir)) : v;
     case 'map':

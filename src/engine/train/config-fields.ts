@@ -11,7 +11,7 @@ import type { TaskConfig, TrainingConfig } from './config-types.js';
 
 /** A JSON-Schema-like description of one value, enough for validation, defaults and the schema. */
 export type Spec =
-  | { type: 'string'; enum?: readonly string[]; pattern?: string; patternText?: string; path?: boolean }
+  | { type: 'string'; enum?: readonly string[]; pattern?: string; patternText?: string; path?: boolean; hubId?: boolean }
   | { type: 'number' | 'integer'; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number }
   | { type: 'boolean' }
   | { type: 'null' }
@@ -29,6 +29,12 @@ const num = (description: string, bounds: { minimum?: number; maximum?: number; 
 const bool = (description: string, def?: boolean): Field => ({ type: 'boolean', description, ...(def === undefined ? {} : { default: def }) });
 const str = (description: string, extra: Partial<Field> = {}): Field => ({ type: 'string', description, ...extra } as Field);
 const pathStr = (description: string, extra: Partial<Field> = {}): Field => str(`${description} Relative paths are resolved against this file's folder.`, { path: true, ...extra } as Partial<Field>);
+/**
+ * A model or tokenizer: a path, or a Hugging Face Hub id — transformers' rule: a relative value
+ * that exists relative to this file's folder is that path; else one shaped like a Hub id stays
+ * the id (config-defaults.ts).
+ */
+const modelRef = (description: string): Field => str(`${description} A relative path that exists is resolved against this file's folder; otherwise a Hugging Face Hub id ("bert-base-uncased", "org/name") is looked up in the Hugging Face cache and downloaded into it when missing (at model_revision; not when HF_HUB_OFFLINE=1).`, { path: true, hubId: true } as Partial<Field>);
 const oneOfStr = (description: string, values: readonly string[], def?: string, required = false): Field => ({ type: 'string', enum: values, description, ...(def === undefined ? {} : { default: def }), ...(required ? { required } : {}) });
 
 export const PROBLEM_TYPES = ['single_label_classification', 'multi_label_classification', 'regression'] as const;
@@ -101,9 +107,10 @@ export const TRAINING_FIELDS: FieldsOf<TrainingConfig> = {
   overwrite_output_dir: bool('Train into a non-empty output_dir, replacing what is there.', false),
   run_name: str('A run name for the UI. Default: the output_dir\'s folder name.'),
 
-  model_name_or_path: pathStr('Start from this checkpoint folder (BERT Lab\'s or Hugging Face\'s): transfer learning.'),
+  model_name_or_path: modelRef('Start from this checkpoint (a folder, BERT Lab\'s or Hugging Face\'s, or a Hub id): transfer learning.'),
+  model_revision: str('The revision of model_name_or_path and tokenizer_name when they are Hugging Face Hub ids: a branch, a tag or a full 40-character commit hash (as transformers\' model_revision).', { default: 'main' }),
   model_config: { type: 'object', properties: BERT_FIELDS, description: 'A new model from scratch: BertConfig fields (HF names, bert-base defaults); vocab_size comes from the tokenizer.' },
-  tokenizer_name: pathStr('A tokenizer folder or tokenizer.json. Default: the model\'s, or the one trained by train_tokenizer.'),
+  tokenizer_name: modelRef('A tokenizer folder, a tokenizer.json or a Hub id. Default: the model\'s, or the one trained by train_tokenizer.'),
   train_tokenizer: { type: 'object', properties: TOKENIZER_FIELDS, description: 'Train a WordPiece vocabulary on the training text first (from-scratch pretraining).' },
   freeze_embeddings: bool('Freeze the embeddings (no updates).', false),
   freeze_layers: int('Freeze the first n encoder layers.', 0, { default: 0 }),

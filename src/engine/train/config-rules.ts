@@ -11,6 +11,7 @@ import { PROBLEM_TYPES, TRAINING_FIELDS } from './config-fields.js';
 import { type Checker, fmt, suggest } from './config-check.js';
 import { join } from './config-source.js';
 import { METRIC_NAMES, type MetricTask, metricKey } from './metrics.js';
+import { validateRevision } from '../hub/ids.js';
 
 /** The task list of a configuration: `tasks`, or the single task (named by its kind). */
 export function tasksOf(cfg: TrainingConfig): TaskConfig[] {
@@ -76,11 +77,19 @@ export function checkRules(c: TrainingConfig, raw: Record<string, unknown>, ck: 
     if (has('model_config')) ck.error('model_config', 'model_config is set next to model_name_or_path; model_config builds a new model, model_name_or_path loads one — keep one of them');
     if (has('train_tokenizer')) ck.error('train_tokenizer', 'train_tokenizer is set next to model_name_or_path; a trained model keeps its vocabulary — remove train_tokenizer');
   } else if (!has('model_config')) {
-    ck.error('', 'no model: set model_name_or_path (a checkpoint folder, to fine-tune) or model_config (BertConfig fields, to train from scratch; {} gives bert-base)');
+    ck.error('', 'no model: set model_name_or_path (a checkpoint folder or Hugging Face Hub id, to fine-tune) or model_config (BertConfig fields, to train from scratch; {} gives bert-base)');
   } else if (!has('tokenizer_name') && !has('train_tokenizer')) {
-    ck.error('model_config', 'a model from scratch needs a vocabulary: set tokenizer_name (a tokenizer folder or tokenizer.json) or train_tokenizer ({"vocab_size": 30522})');
+    ck.error('model_config', 'a model from scratch needs a vocabulary: set tokenizer_name (a tokenizer folder, tokenizer.json or Hub id) or train_tokenizer ({"vocab_size": 30522})');
   }
   if (has('tokenizer_name') && has('train_tokenizer')) ck.error('train_tokenizer', 'train_tokenizer is set next to tokenizer_name; use the given tokenizer or train one, not both');
+  if (c.model_revision !== undefined) {
+    try {
+      validateRevision(c.model_revision);
+    } catch (e) {
+      ck.error('model_revision', `model_revision is ${fmt(c.model_revision)}: ${(e as Error).message.replace(/^revision "[^"]*" is not usable: /, '')}`);
+    }
+    if (!has('model_name_or_path') && !has('tokenizer_name')) ck.warn('model_revision', 'model_revision is ignored: it picks the revision of a Hugging Face Hub id in model_name_or_path or tokenizer_name, and neither is set');
+  }
   const mc = c.model_config;
   const maxSeqLength = setting('max_seq_length');
   if (mc && !ck.hasErrorsUnder('model_config')) {

@@ -31,11 +31,13 @@ export interface TrainingConfig {
   run_name?: string;
 
   // ---- model
-  /** Start from this checkpoint folder (BERT Lab's or Hugging Face's): transfer learning. */
+  /** Start from this checkpoint folder (BERT Lab's or Hugging Face's) or Hugging Face Hub id: transfer learning. */
   model_name_or_path?: string;
+  /** The Hub revision of model_name_or_path / tokenizer_name when they are Hub ids: a branch, tag or full commit hash (default "main"). */
+  model_revision?: string;
   /** A new model from scratch: BertConfig fields (HF names); vocab_size comes from the tokenizer. */
   model_config?: Partial<BertConfig>;
-  /** A tokenizer folder or tokenizer.json; default: the model's, or one trained (train_tokenizer). */
+  /** A tokenizer folder, tokenizer.json or Hub id; default: the model's, or one trained (train_tokenizer). */
   tokenizer_name?: string;
   /** Train a WordPiece vocabulary on the training text first (from-scratch pretraining). */
   train_tokenizer?: { vocab_size: number; min_frequency?: number; lowercase?: boolean };

@@ -6,7 +6,7 @@
  * an interrupted save's leftovers, which decides which checkpoint is the last). The Trainer
  * executes a plan.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BertConfig, bertConfig } from '../models/bert/config.js';
 import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from '../models/bert/heads.js';
@@ -27,6 +27,9 @@ import { StreamingMlmTask } from './streaming.js';
 import { ResumeState, lastCompleteCheckpoint, listCheckpoints, loadResumeState, readTrainingArgs } from './checkpoint.js';
 import { compareForResume, describeChanges, refusal, showValue } from './resume.js';
 import { AvailableMemory, MemoryEstimate, availableMemory, estimateTrainingMemory, memoryProblem } from './resources.js';
+import { ResolveOptions, resolveModel, resolveModelFromCache } from '../hub/model.js';
+import { looksLikeHubId } from '../hub/resolve.js';
+import { progressLines } from '../hub/progress.js';
 
 export type Model = BertForMaskedLM | BertForSequenceClassification | BertMultiTask;
 
@@ -52,6 +55,12 @@ export interface PlanOptions {
   log?: (line: string) => void;
   /** The memory the estimate is checked against (default: what the device reports free); for tests. */
   availableMemory?: AvailableMemory[];
+  /** Cancels a download of model_name_or_path / tokenizer_name (the partial file stays, and the next run resumes it). */
+  signal?: AbortSignal;
+  /** How Hub ids are resolved (default: HF_HUB_OFFLINE, HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN from the environment). */
+  hub?: Pick<ResolveOptions, 'offline' | 'cacheDir' | 'endpoint' | 'token'>;
+  /** Told when a Hub id starts and ends being resolved (the time `signal` cancels something). */
+  onHubResolving?: (resolving: boolean) => void;
 }
 
 /** Files larger than this are streamed (unless the configuration says otherwise). */
@@ -125,6 +134,27 @@ export function fineTuneLabels(data: LabelMapping, source: BertConfig): { mappin
   return { mapping: data, differs: { checkpoint: ckpt, data: ours } };
 }
 
+/**
+ * model_name_or_path or tokenizer_name as a folder: a path that exists stays as it is; a Hub id is
+ * its snapshot in the Hugging Face cache, downloaded there first when missing (at model_revision).
+ * Anything else stays as written, so the reader's error names the missing folder.
+ */
+async function hubFolder(value: string, field: 'model_name_or_path' | 'tokenizer_name', cfg: ParsedTrainingConfig, opts: PlanOptions, log: (s: string) => void): Promise<string> {
+  if (existsSync(value) || !looksLikeHubId(value)) return value;
+  opts.onHubResolving?.(true);
+  let r;
+  try {
+    r = await resolveModel(value, {
+      ...opts.hub, revision: cfg.model_revision, purpose: field === 'model_name_or_path' ? 'model' : 'tokenizer', what: field,
+      onProgress: progressLines(log), ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  } finally {
+    opts.onHubResolving?.(false);
+  }
+  log(`${field} ${value} (revision "${r.revision}", commit ${r.commit}): ${r.downloaded.length ? `downloaded ${r.downloaded.length} ${r.downloaded.length === 1 ? 'file' : 'files'} into` : 'from'} ${r.folder}`);
+  return r.folder;
+}
+
 export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {}): Promise<RunPlan> {
   const log = (s: string) => opts.log?.(s);
   const outputDir = resolve(cfg.output_dir);
@@ -147,13 +177,21 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
     log(`resuming from ${resumeFrom} (step ${state.step})`);
     const { args: was, problem } = readTrainingArgs(resumeFrom);
     if (problem) log(`${problem}; the configuration is compared with its config.json only`);
-    const cmp = compareForResume(was as Partial<ParsedTrainingConfig> | null, cfg, ckptConfig, (p) => { try { return readConfig(p); } catch { return null; } });
+    // A Hub id's config is read from the cache only: a resumed run does not need the model itself.
+    const sourceConfig = (p: string) => { try { return readConfig(existsSync(p) ? p : resolveModelFromCache(p, { ...opts.hub, revision: cfg.model_revision, what: 'model_name_or_path' }).folder); } catch { return null; } };
+    const cmp = compareForResume(was as Partial<ParsedTrainingConfig> | null, cfg, ckptConfig, sourceConfig);
     if (cmp.refused.length) throw new Error(refusal(resumeFrom, cmp.refused));
     const changes = describeChanges(cmp.changed);
     if (changes) log(changes);
     if (cmp.bestMetricChanged) log('resume: the best-model metric changed, so the best checkpoint and early stopping start over from this run\'s next evaluation');
     resume = { path: resumeFrom, state, bestMetricChanged: cmp.bestMetricChanged };
   }
+
+  // Hub ids become folders in the Hugging Face cache (downloaded when missing) before anything else
+  // is read; cfg keeps the ids as written (training_args.json, the run log). A resumed run reads
+  // the checkpoint's model and tokenizer instead.
+  const modelDir = !resumeFrom && cfg.model_name_or_path !== undefined ? await hubFolder(cfg.model_name_or_path, 'model_name_or_path', cfg, opts, log) : undefined;
+  const tokenizerDir = !resumeFrom && cfg.tokenizer_name !== undefined ? await hubFolder(cfg.tokenizer_name, 'tokenizer_name', cfg, opts, log) : undefined;
 
   const streams = taskCfgs.map((t) => t.kind === 'mlm' && (cfg.streaming ?? sizeOf(t.train_file) > STREAM_BYTES));
   if (streams.some(Boolean) && !(cfg.max_steps > 0)) throw new Error('streaming training reads its data as it goes, so the number of steps cannot come from epochs: set "max_steps"');
@@ -173,7 +211,7 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
 
   // Tokenizer: the checkpoint's, the model's, a named one, or trained on the training text.
   let tokenizer: WordPieceTokenizer;
-  const source = resumeFrom ?? cfg.model_name_or_path ?? cfg.tokenizer_name;
+  const source = resumeFrom ?? modelDir ?? tokenizerDir;
   if (source) tokenizer = loadTokenizer(source);
   else if (cfg.train_tokenizer) {
     const texts = data.flatMap((d) => d.train.flatMap((e) => (e.pair ? [e.text, e.pair] : [e.text])));
@@ -184,7 +222,9 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
   } else throw new Error('no tokenizer: set "model_name_or_path", "tokenizer_name", or "train_tokenizer"');
 
   // The model's config: the checkpoint's, or from model_config.
-  const from = resumeFrom ?? cfg.model_name_or_path;
+  const from = resumeFrom ?? modelDir;
+  /** How the log names it: the id or path as written. */
+  const fromName = resumeFrom ?? cfg.model_name_or_path;
   const base: BertConfig = ckptConfig ?? (from ? readConfig(from) : bertConfig({ ...cfg.model_config, vocab_size: tokenizer.vocabSize }));
   if (base.vocab_size < tokenizer.vocabSize) throw new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${base.vocab_size}`);
   if (cfg.max_seq_length > base.max_position_embeddings) throw new Error(`max_seq_length ${cfg.max_seq_length} exceeds the model's max_position_embeddings (${base.max_position_embeddings}); lower max_seq_length`);
@@ -276,7 +316,7 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
   if (from) {
     const r = loadWeights(from, model.ps, () => rng.next());
     weights = r.weights;
-    for (const n of r.notes) log(`${from}: ${n}`);
+    for (const n of r.notes) log(`${fromName}: ${n}`);
     if (freshHead) {
       // Same shape, other classes: the checkpoint's rows would mean the wrong labels.
       const init = model.ps.initialize(() => rng.next());

@@ -40,7 +40,7 @@ const TASK_FIXED: Record<string, string> = {
   train_file: 'the sampler state counts the examples of this data',
 };
 /** Handled apart (or not a change of the run). */
-const NOT_LISTED = new Set(['resume_from_checkpoint', 'overwrite_output_dir', 'model_config', 'model_name_or_path', 'task', 'tasks', 'train_file', 'validation_file',
+const NOT_LISTED = new Set(['resume_from_checkpoint', 'overwrite_output_dir', 'model_config', 'model_name_or_path', 'model_revision', 'task', 'tasks', 'train_file', 'validation_file',
   'validation_split_percentage', 'problem_type', 'freeze_embeddings', 'freeze_layers', ...Object.keys(FIXED)]);
 
 /** JSON with sorted keys: the same value in any key order compares equal. */
@@ -68,7 +68,8 @@ export interface ResumeComparison {
 
 /**
  * `was`: the checkpoint's training_args.json (null when it has none); `ckpt`: its config.json;
- * `sourceConfig`: config.json of this configuration's model_name_or_path (null when unreadable).
+ * `sourceConfig`: config.json of this configuration's model_name_or_path (null when unreadable; a
+ * Hub id is read from the Hugging Face cache at model_revision, never downloaded for a resume).
  */
 export function compareForResume(was: Partial<ParsedTrainingConfig> | null, now: ParsedTrainingConfig, ckpt: BertConfig, sourceConfig: (path: string) => BertConfig | null): ResumeComparison {
   const refused: ConfigChange[] = [], changed: ConfigChange[] = [];
@@ -124,6 +125,9 @@ export function compareForResume(was: Partial<ParsedTrainingConfig> | null, now:
   // What a resumed run does not read: said, so that nobody expects it to take effect.
   if (was.model_name_or_path !== undefined && now.model_name_or_path !== undefined && was.model_name_or_path !== now.model_name_or_path) {
     changed.push({ field: 'model_name_or_path', was: was.model_name_or_path, now: now.model_name_or_path, why: 'not applied: a resumed run starts from the checkpoint\'s weights' });
+  }
+  if (was.model_revision !== undefined && now.model_revision !== undefined && was.model_revision !== now.model_revision) {
+    changed.push({ field: 'model_revision', was: was.model_revision, now: now.model_revision, why: 'not applied: a resumed run starts from the checkpoint\'s weights and tokenizer' });
   }
   for (const k of new Set([...Object.keys(was.model_config ?? {}), ...Object.keys(now.model_config ?? {})])) {
     if ((SHAPE_FIELDS as readonly string[]).includes(k)) continue;

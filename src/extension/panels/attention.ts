@@ -12,6 +12,7 @@ import { checkKeep, headMatrix, seqLength, thumbSize, thumbnailsOfLayer, viewTok
 import type { ToHost, ToHostOf } from '../../shared/messages/index.js';
 import { type CheckpointRef, type InferContext, checkpointOffer } from './infer-context.js';
 import { Panel, viewType, webviewOptions } from './panel.js';
+import { checkpointFolder } from '../hub.js';
 
 export interface AttentionOptions { checkpoint?: string; text?: string; pair?: string }
 export const UNTRUSTED = 'this workspace is not trusted, so BERT Lab loads no checkpoint here (Restricted Mode). Trust the workspace (Workspaces: Manage Workspace Trust) to see attention.';
@@ -114,7 +115,7 @@ export class AttentionPanel extends Panel {
     this.latest.run = m.requestId;
     this.selected = folder;
     const t0 = performance.now();
-    const r = await this.ictx.infer().attention(folder, m.text, m.pair?.trim() ? m.pair : undefined);
+    const r = await this.ictx.infer().attention(checkpointFolder(folder), m.text, m.pair?.trim() ? m.pair : undefined);
     if (this.latest.run !== m.requestId) return;  // a newer run was asked for meanwhile
     seqLength(r);
     const ms = performance.now() - t0;

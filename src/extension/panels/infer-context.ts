@@ -4,7 +4,7 @@
  * trusted (no checkpoint is loaded in an untrusted workspace).
  */
 import type { InferenceWorker } from '../../engine/infer/infer-client.js';
-import { basename } from 'node:path';
+import { basename, isAbsolute } from 'node:path';
 import type { PanelContext } from './panel.js';
 
 export interface CheckpointRef { label: string; description: string; path: string }
@@ -27,13 +27,15 @@ export interface InferContext extends PanelContext {
  * given by a command or picked (`extra`); labels and paths cut to what the message allows.
  */
 export function checkpointOffer(ctx: InferContext, extra: Iterable<string>): CheckpointRef[] {
+  // A path shows its folder's name; a Hub id ("org/name") shows whole.
+  const name = (p: string) => (isAbsolute(p) ? basename(p) || p : p);
   const active = ctx.activeCheckpoint();
   const ws = ctx.checkpoints();
   const items = [
-    ...(active ? [ws.find((c) => c.path === active) ?? { label: basename(active) || active, description: active, path: active }] : []),
+    ...(active ? [ws.find((c) => c.path === active) ?? { label: name(active), description: active, path: active }] : []),
     ...ws.filter((c) => c.path !== active),
   ].map((c) => ({ ...c }));
-  for (const p of extra) if (!items.some((c) => c.path === p)) items.push({ label: basename(p) || p, description: p, path: p });
+  for (const p of extra) if (!items.some((c) => c.path === p)) items.push({ label: name(p), description: p, path: p });
   for (const c of items) {
     if (c.path === active) c.description = `active · ${c.description}`;
     c.label = c.label.slice(0, 1000); c.description = c.description.slice(0, 1000);

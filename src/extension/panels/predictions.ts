@@ -11,6 +11,7 @@ import type { ToHost, ToHostOf } from '../../shared/messages/index.js';
 import type { PredictionColumnMsg } from '../../shared/messages/predictions.js';
 import { type InferContext, checkpointOffer } from './infer-context.js';
 import { Panel, viewType, webviewOptions } from './panel.js';
+import { checkpointFolder } from '../hub.js';
 
 export interface PredictionsOptions { checkpoint?: string; text?: string }
 const TITLE = 'BERT Lab: Predictions';
@@ -98,7 +99,8 @@ export class PredictionsPanel extends Panel {
   private async column(checkpoint: string, text: string, topK: number): Promise<PredictionColumnMsg> {
     const t0 = performance.now();
     try {
-      const r = await this.ictx.infer().fillMask(checkpoint, text, topK);
+      // A Hub id resolves from the cache only (a panel never downloads).
+      const r = await this.ictx.infer().fillMask(checkpointFolder(checkpoint), text, topK);
       const warnings = [...r.warnings];
       // A non-finite score (a diverged checkpoint) would fail the page's message check: show it as 0 and say so.
       let bad = 0;

@@ -11,7 +11,8 @@ import * as vscode from 'vscode';
 import type { BertLabApi } from '../../../src/extension/extension.js';
 
 const COMMANDS = ['newTrainingConfig', 'pretrain', 'fineTune', 'stopTraining', 'resumeTraining', 'evaluateCheckpoint', 'setActiveCheckpoint',
-  'predictMasks', 'openPredictions', 'showAttention', 'showTrainingCurves', 'export', 'selectDevice'].map((c) => `bertLab.${c}`);
+  'predictMasks', 'openPredictions', 'showAttention', 'showTrainingCurves', 'export', 'selectDevice',
+  'downloadModel', 'refreshModels', 'fineTuneFromModel', 'revealModel', 'deleteModel'].map((c) => `bertLab.${c}`);
 
 async function api(): Promise<BertLabApi> {
   const ext = vscode.extensions.getExtension<BertLabApi>('bert-lab.bert-lab');

@@ -1,5 +1,7 @@
 /**
- * Hugging Face BERT checkpoint folders: config.json + model.safetensors (+ tokenizer files).
+ * Hugging Face BERT checkpoint folders: config.json + model.safetensors, or a sharded
+ * model.safetensors.index.json with its shards (+ tokenizer files). A Hugging Face Hub id reads
+ * its snapshot in the Hugging Face cache (hub/resolve.ts; never a download).
  * Loading maps file keys to BERT Lab's parameter names (which are HF's) the way transformers'
  * from_pretrained does: an optional `bert.` prefix, old LayerNorm `gamma`/`beta` names, the tied
  * MLM decoder (present or absent), heads missing from the file initialized fresh (transfer).
@@ -11,8 +13,10 @@ import { basename, dirname, join } from 'node:path';
 import { BertConfig, ConfigError, parseBertConfig } from './config.js';
 import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from './heads.js';
 import { localModelPath } from '../../hub/resolve.js';
+import { HubError } from '../../hub/errors.js';
+import { SAFETENSORS_FILE, SAFETENSORS_INDEX, shardsOfIndex } from '../../hub/model.js';
 import { ParamSet } from '../../nn/module.js';
-import { readSafetensors, safetensorsChunks } from '../../checkpoint/safetensors.js';
+import { SafeTensor, readSafetensors, safetensorsChunks } from '../../checkpoint/safetensors.js';
 import { isStagedName, stageFile, syncFolder } from '../../checkpoint/durable.js';
 
 export type Weights = Record<string, Float32Array>;
@@ -24,8 +28,14 @@ export class CheckpointError extends Error {
 /** Files of a tokenizer that travel with a checkpoint. */
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'] as const;
 
+/** The folder `folder` names: itself when it exists (as given, for the messages), else a Hub id's cached snapshot. */
+function modelFolder(folder: string): string {
+  const dir = localModelPath(folder, 'the model folder');
+  return existsSync(folder) ? folder : dir;
+}
+
 export function readConfig(folder: string): BertConfig {
-  localModelPath(folder, 'the model folder');
+  folder = modelFolder(folder);
   const file = join(folder, 'config.json');
   if (!existsSync(file)) throw new CheckpointError(`${folder}: config.json is missing; a checkpoint folder needs config.json and model.safetensors`);
   let json: unknown;
@@ -60,15 +70,61 @@ function candidates(name: string): string[] {
 /** Keys HF files carry that are not parameters here and need no warning. */
 const IGNORED = [/^cls\.predictions\.decoder\.(weight|bias)$/, /(^|\.)embeddings\.position_ids$/];
 
+const PICKLES = ['pytorch_model.bin', 'pytorch_model.bin.index.json'];
+
 /**
- * Loads the weights of `ps` from `folder/model.safetensors`. Parameters outside `bert.` that the
- * file lacks (a new classification head) are initialized from `random`; a missing encoder
- * parameter or a shape that disagrees with the config is an error naming the file and tensor.
+ * The weights file of a checkpoint folder: model.safetensors, else model.safetensors.index.json
+ * (transformers' sharded save). A folder with only PyTorch pickles, or none, is an error that
+ * names the file and says how to get safetensors.
+ */
+export function weightsFile(folder: string): string {
+  for (const f of [SAFETENSORS_FILE, SAFETENSORS_INDEX]) if (existsSync(join(folder, f))) return join(folder, f);
+  const pickle = PICKLES.find((f) => existsSync(join(folder, f)));
+  if (pickle) {
+    throw new CheckpointError(`${folder}: model.safetensors is missing (BERT Lab reads safetensors checkpoints; convert ${pickle} with transformers: `
+      + `AutoModel.from_pretrained("<this folder>").save_pretrained("<a new folder>", safe_serialization=True), or, for a Hub model, look on its Hub page for a pull request adding model.safetensors and use that revision). `
+      + `${pickle} is a PyTorch pickle, which BERT Lab never reads: unpickling can run arbitrary code`);
+  }
+  throw new CheckpointError(`${folder}: model.safetensors is missing (and there is no ${SAFETENSORS_INDEX} of shards); a checkpoint folder needs config.json and model.safetensors`);
+}
+
+/**
+ * The tensors of a sharded checkpoint: every shard the index names, each read once; a tensor the
+ * index maps to a shard that lacks it is an error naming both. Shard names that would leave the
+ * folder ("../x", "/x") are refused before anything is read.
+ */
+function readShards(folder: string, index: string): Map<string, SafeTensor> {
+  let shards: string[];
+  try {
+    shards = shardsOfIndex(index, folder, `read from outside ${folder}`);
+  } catch (e) {
+    if (e instanceof HubError) throw new CheckpointError(e.message, { cause: e });
+    throw e;
+  }
+  const map = (JSON.parse(readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
+  const tensors = new Map<string, SafeTensor>();
+  for (const shard of shards) {
+    const file = join(folder, ...shard.split('/'));
+    if (!existsSync(file)) throw new CheckpointError(`${index} names the shard ${shard}, but ${file} is missing; download the model again (all its shards)`);
+    const st = readSafetensors(file, { only: (name) => map[name] === shard });
+    for (const [name, s] of Object.entries(map)) {
+      if (s === shard && !st.tensors.has(name)) throw new CheckpointError(`${index} maps tensor "${name}" to ${shard}, but ${file} does not have it; the index and its shards disagree`);
+    }
+    for (const [name, t] of st.tensors) tensors.set(name, t);
+  }
+  return tensors;
+}
+
+/**
+ * Loads the weights of `ps` from `folder/model.safetensors` (or its shards). Parameters outside
+ * `bert.` that the file lacks (a new classification head) are initialized from `random`; a
+ * missing encoder parameter or a shape that disagrees with the config is an error naming the
+ * file and tensor.
  */
 export function loadWeights(folder: string, ps: ParamSet, random: () => number): LoadResult {
-  const file = join(folder, 'model.safetensors');
-  if (!existsSync(file)) throw new CheckpointError(`${folder}: model.safetensors is missing (BERT Lab reads safetensors checkpoints; convert pytorch_model.bin with transformers' save_pretrained(safe_serialization=True))`);
-  const st = readSafetensors(file);
+  folder = modelFolder(folder);
+  const file = weightsFile(folder);
+  const st = { tensors: file.endsWith(SAFETENSORS_INDEX) ? readShards(folder, file) : readSafetensors(file).tensors };
   const used = new Set<string>();
   const weights: Weights = {};
   const fresh: string[] = [];
