@@ -296,6 +296,12 @@ describe('Hub: resume, retries and cancel', () => {
 });
 
 describe('Hub: errors the user can act on', () => {
+  it('a Hub host that does not resolve fails at once (no retries) and says what to do', async () => {
+    // .invalid never resolves (RFC 6761); with a retry budget of 3, a retried failure would say "gave up after 4 attempts".
+    await rejectsWith(resolveModel('org/tiny-bert', { ...online(freshCache()), endpoint: 'http://bertlab-no-such-host.invalid', timeouts: { metadataMs: 60_000 } }), 'network',
+      /cannot reach bertlab-no-such-host\.invalid \(.*(ENOTFOUND|EAI_AGAIN).*\)\. Check the network connection, set HF_ENDPOINT to use a mirror, or set HF_HUB_OFFLINE=1/);
+    await assert.rejects(resolveModel('org/tiny-bert', { ...online(freshCache()), endpoint: 'http://bertlab-no-such-host.invalid', timeouts: { metadataMs: 60_000 } }), (e: HubError) => !/gave up after/.test(e.message));
+  });
   it('401 and 403 on a gated model say to set HF_TOKEN or accept the terms on the model page; the right token works', async () => {
     await rejectsWith(resolveModel('org/gated', online(freshCache())), 'unauthorized', new RegExp(`gated model: no token was sent: set HF_TOKEN.*Accept the model's terms on its page ${srv.endpoint}/org/gated`));
     srv.tokens.add('hf_granted');

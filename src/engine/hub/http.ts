@@ -118,9 +118,14 @@ async function timedFetch(url: string, init: RequestInit, timeoutMs: number, sig
     done();
     if (signal?.aborted) throw abortedError(what);
     if (timedOut) throw new Transient(`${what}: no answer within ${Math.round(timeoutMs / 1000)} s`, 'network', { cause: e });
-    throw new Transient(`${what}: ${describeNetworkError(e)}`, 'network', { cause: e });
+    const desc = describeNetworkError(e);
+    // A host name that does not resolve will not resolve in a few seconds either: no retries, say what to do.
+    if (/\b(ENOTFOUND|EAI_AGAIN)\b/.test(desc)) throw new HubError('network', `${what}: cannot reach ${new URL(url).host} (${desc}). ${NO_NETWORK_HINT}`, { cause: e });
+    throw new Transient(`${what}: ${desc}`, 'network', { cause: e });
   }
 }
+
+const NO_NETWORK_HINT = 'Check the network connection, set HF_ENDPOINT to use a mirror, or set HF_HUB_OFFLINE=1 to use only models already in the Hugging Face cache';
 
 /** "connection refused (ECONNREFUSED)", "other side closed", … from undici's error chain. */
 export function describeNetworkError(e: unknown): string {
@@ -180,7 +185,7 @@ function baseHeaders(token: string | undefined): Record<string, string> {
 
 /** The HubError after the last attempt failed transiently. */
 export function giveUp(e: Transient, attempts: number): HubError {
-  return new HubError(e.kind === 'status' ? 'server' : 'network', `${e.message} (gave up after ${attempts} attempts)`, { cause: e });
+  return new HubError(e.kind === 'status' ? 'server' : 'network', `${e.message} (gave up after ${attempts} attempts)${e.kind === 'network' ? `. ${NO_NETWORK_HINT}` : ''}`, { cause: e });
 }
 
 /** Runs `attempt` with the retry policy: Transient failures are retried with backoff. */
