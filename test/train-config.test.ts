@@ -178,6 +178,7 @@ describe('training config: errors name the line, field and value', () => {
     [{ learning_rte: 1e-4 }, 'learning_rte', '"learning_rte"', /^learning_rte is not a field of the training configuration; did you mean "learning_rate"\?$/],
     [{ num_train_epoch: 2 }, 'num_train_epoch', '"num_train_epoch"', /did you mean "num_train_epochs"\?/],
     [{ evaluation_strategy: 'steps' }, 'evaluation_strategy', '"evaluation_strategy"', /did you mean eval_strategy \(renamed in transformers 4\.41\)\?/],
+    [{ revision: 'v1.0' }, 'revision', '"revision"', /^revision is not a field of the training configuration; did you mean model_revision\?$/],
     [{ train_file: 42 }, 'train_file', '"train_file"', /train_file is 42; it must be a path \(a string\) or an object \{path, format, …\}/],
     [{ train_file: { path: 't.csv', fromat: 'csv' } }, 'train_file.fromat', '"fromat"', /train_file\.fromat is not a field of train_file; did you mean "format"\?/],
     [{ train_file: { format: 'csv' } }, 'train_file.path', '"train_file"', /train_file\.path is missing in train_file/],

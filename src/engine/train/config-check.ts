@@ -60,6 +60,7 @@ const ALIASES: Record<string, string> = {
   per_gpu_train_batch_size: 'per_device_train_batch_size', per_gpu_eval_batch_size: 'per_device_eval_batch_size',
   scheduler: 'lr_scheduler_type', model: 'model_name_or_path', model_name: 'model_name_or_path', config_name: 'model_config (the BertConfig fields themselves)',
   dataset_name: 'train_file (BERT Lab reads local files)', max_length: 'max_seq_length', block_size: 'max_seq_length',
+  revision: 'model_revision', model_id: 'model_name_or_path', tokenizer: 'tokenizer_name',
 };
 
 // ---- validation against the table --------------------------------------------------------------
