@@ -4,8 +4,12 @@
  * in the same run, with a BERT-sized vocabulary our trainer learns from the corpus first.
  * Prints both rates, their ratio, and how many lines got different ids (should be 0). Asserts
  * nothing. BENCH_LINES and BENCH_ROUNDS change the workload.
+ * Then the same for the non-WordPiece fixtures (byte-level BPE, Unigram, sentencepiece BPE;
+ * test/fixtures/tokenizers), with the Rust binding (`tokenizers`, encodeBatch) as a third column.
  */
-import { trainWordPiece } from '../src/engine/tokenizer/index.js';
+import * as path from 'node:path';
+import { Tokenizer as RustTokenizer } from 'tokenizers';
+import { WordPieceTokenizer, loadTokenizer, trainWordPiece } from '../src/engine/tokenizer/index.js';
 
 interface HfJsTokenizer { encode(text: string): { ids: number[] } }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -30,7 +34,7 @@ function measure(encode: (s: string) => number[], lines: string[]): { rate: numb
   return { rate: tokens / (best / 1000), ids };
 }
 
-function main() {
+async function main() {
   const sentences = docs.flatMap((d) => d.text.split(/(?<=[.!?])\s+/)).filter((s) => s.trim() !== '');
   const lines = sentences.slice(0, LINES);
   const chars = lines.reduce((n, s) => n + s.length, 0);
@@ -56,6 +60,37 @@ function main() {
   console.log(`@huggingface/tokenizers 0.2.0:  ${M(b.rate)}`);
   console.log(`ratio:                          ${(a.rate / b.rate).toFixed(2)}×`);
   console.log(`lines with different ids:       ${mismatches}`);
+  console.log(`Rust tokenizers (encodeBatch):  ${M(await rustRate(ours, lines))}`);
+
+  for (const name of ['roberta-bpe', 'llama-bpe', 'xlmr-unigram']) {
+    const dir = path.join(__dirname, '..', '..', 'test', 'fixtures', 'tokenizers', name);
+    const tok = loadTokenizer(dir);
+    const doc = JSON.parse(tok.toTokenizerJson()) as object;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const config = require(path.join(dir, 'tokenizer_config.json')) as object;
+    const o = measure((s) => tok.encode(s).ids, lines);
+    let jsRate = NaN, diff = 0;
+    try {
+      const hf = new HfJs(doc, config);
+      const j = measure((s) => hf.encode(s).ids, lines);
+      jsRate = j.rate;
+      for (let i = 0; i < lines.length; i++) if (JSON.stringify(o.ids[i]) !== JSON.stringify(j.ids[i])) diff++;
+    } catch (e) { console.log(`${name}: @huggingface/tokenizers failed: ${(e as Error).message}`); }
+    console.log(`${name.padEnd(14)} ours ${M(o.rate)} | @huggingface/tokenizers ${M(jsRate)} (${diff} lines differ) | Rust ${M(await rustRate(tok, lines))}`);
+  }
 }
 
-main();
+/** Tokens per second of the Rust binding on the same lines, in batches of 1000 (best of ROUNDS). */
+async function rustRate(tok: WordPieceTokenizer, lines: string[]): Promise<number> {
+  const rust = RustTokenizer.fromString(tok.toTokenizerJson());
+  let best = Infinity, tokens = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    tokens = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < lines.length; i += 1000) for (const e of await rust.encodeBatch(lines.slice(i, i + 1000))) tokens += e.getIds().length;
+    best = Math.min(best, performance.now() - t0);
+  }
+  return tokens / (best / 1000);
+}
+
+void main();

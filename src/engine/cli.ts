@@ -568,7 +568,7 @@ async function predict(p: Parsed, io: Io): Promise<number> {
   try {
     // Not pipelineFor: its cache would keep this call's worker for the next one (main runs more than once in tests).
     const pipe = BertPipeline.load(folder, { device: dev, runnerFor: (m) => worker.createSession(m, { device: dev, threads: threads ?? 0, purpose: 'infer' }) });
-    const mlm = pipe.cfg.architectures?.[0] !== 'BertForSequenceClassification';
+    const mlm = pipe.model.kind === 'mlm';
     if (mlm && topK > pipe.cfg.vocab_size) throw new UsageError(`--top-k ${topK} is out of range (allowed: 1 to ${pipe.cfg.vocab_size}, the checkpoint's vocabulary)`);
     const inputs: string[] = [...texts];
     if (file) for await (const e of readExamples(file)) inputs.push(e.text);

@@ -16,7 +16,7 @@ export interface ExportResult { folder: string; files: Record<string, number>; n
 export function exportOnnxFolder(checkpoint: string, out: string, opts: { int8?: boolean } = {}): ExportResult {
   const cfg = readConfig(checkpoint);
   const model = modelForConfig(cfg);
-  const { weights, notes } = loadWeights(checkpoint, model.ps, () => { throw new Error(`${checkpoint}: the checkpoint lacks weights of its own head; train it before exporting`); });
+  const { weights, notes } = loadWeights(checkpoint, model.ps, () => { throw new Error(`${checkpoint}: the checkpoint lacks weights of its own head; train it before exporting`); }, model.family);
   const g = inferenceGraph(model, weights, { output: 'logits' });
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now()}`);
   mkdirSync(join(tmp, 'onnx'), { recursive: true });
@@ -26,7 +26,8 @@ export function exportOnnxFolder(checkpoint: string, out: string, opts: { int8?:
     files[name] = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
   };
   try {
-    write('config.json', JSON.stringify({ ...cfg, architectures: [model.constructor.name] }, null, 2) + '\n');
+    // transformers.js picks the model class from config.json's model_type (and architectures).
+    write('config.json', JSON.stringify(model.family.configJSON(cfg, model.architecture), null, 2) + '\n');
     for (const f of TOKENIZER_FILES) if (existsSync(join(checkpoint, f))) { copyFileSync(join(checkpoint, f), join(tmp, f)); files[f] = 0; }
     write('onnx/model.onnx', serializeModel(g, { docString: `exported by BERT Lab from ${basename(checkpoint)}` }));
     if (opts.int8 !== false) write('onnx/model_quantized.onnx', serializeModel(quantizeDynamicInt8(g), { docString: `dynamic int8, exported by BERT Lab from ${basename(checkpoint)}` }));

@@ -7,14 +7,16 @@
 import * as F from '../autodiff/index.js';
 import { BuildError, Graph, Value } from '../ir/graph.js';
 import { ParamSet, ParamValues } from '../nn/module.js';
-import { BertForMaskedLM, BertForSequenceClassification } from '../models/bert/heads.js';
 import { BertInputs, ForwardCtx } from '../models/bert/modeling.js';
+import { Family, HeadModel } from '../models/model.js';
 
 export type Weights = Record<string, Float32Array>;
-export type BertHeadModel = BertForMaskedLM | BertForSequenceClassification;
+export type BertHeadModel = HeadModel;
 
 /** Input names as transformers.js and Hugging Face's ONNX exports use them. */
 export const INPUT_NAMES = ['input_ids', 'attention_mask', 'token_type_ids'] as const;
+/** The inputs of a family's graphs: token_type_ids only where the family has token types (as HF's ONNX exports). */
+export const inputNames = (family: Family): readonly string[] => (family.hasTokenTypes ? INPUT_NAMES : INPUT_NAMES.slice(0, 2));
 
 export function bindWeights(g: Graph, ps: ParamSet, weights: Weights): ParamValues {
   const p: ParamValues = {};
@@ -28,9 +30,9 @@ export function bindWeights(g: Graph, ps: ParamSet, weights: Weights): ParamValu
   return p;
 }
 
-function tokenInputs(g: Graph): BertInputs {
-  const [ids, mask, types] = INPUT_NAMES.map((n) => g.input(n, 'int64', ['batch_size', 'sequence_length'])) as [Value, Value, Value];
-  return { inputIds: ids, attentionMask: mask, tokenTypeIds: types };
+function tokenInputs(g: Graph, family: Family): BertInputs {
+  const [ids, mask, types] = inputNames(family).map((n) => g.input(n, 'int64', ['batch_size', 'sequence_length'])) as [Value, Value, Value | undefined];
+  return { inputIds: ids, attentionMask: mask, ...(types ? { tokenTypeIds: types } : {}) };
 }
 
 export interface InferenceGraphOptions {
@@ -44,10 +46,10 @@ export interface InferenceGraphOptions {
 export function inferenceGraph(model: BertHeadModel, weights: Weights, opts: InferenceGraphOptions): Graph {
   const g = new Graph(opts.output === 'fill-mask' ? 'bert_fill_mask' : 'bert');
   const p = bindWeights(g, model.ps, weights);
-  const x = tokenInputs(g);
+  const x = tokenInputs(g, model.family);
   const ctx = new ForwardCtx(null, !!opts.attentions);
   let attentions: Value[];
-  if (model instanceof BertForMaskedLM) {
+  if (model.kind === 'mlm') {
     if (opts.output === 'fill-mask') {
       const positions = g.input('mask_positions', 'int64', ['masks']);                 // flat b·T + t
       const o = model.logits(p, x, ctx, positions);                                     // [masks, V]
@@ -62,7 +64,7 @@ export function inferenceGraph(model: BertHeadModel, weights: Weights, opts: Inf
       attentions = o.attentions;
     }
   } else {
-    if (opts.output === 'fill-mask') throw new BuildError('fill-mask needs a masked-LM model (BertForMaskedLM)');
+    if (opts.output === 'fill-mask') throw new BuildError(`fill-mask needs a masked-LM model (${model.family.names.mlm})`);
     const o = model.logits(p, x, ctx);
     g.output(o.logits, 'logits');
     attentions = o.attentions;

@@ -8,9 +8,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serializeModel } from '../ir/proto.js';
 import { CheckpointError, loadWeights, readConfig, weightsFile } from '../models/bert/folder.js';
-import { BertConfig, numLabels } from '../models/bert/config.js';
-import { BertHeadModel, modelForConfig } from '../models/bert/auto.js';
-import { BertForMaskedLM } from '../models/bert/heads.js';
+import { BertConfig } from '../models/bert/config.js';
+import { HeadModel, numLabels } from '../models/model.js';
+import { modelForConfig } from '../models/registry.js';
 import { ModelRunner } from '../runtime/runner.js';
 import { Device, EngineSession } from '../runtime/session.js';
 import { HostTensor, tensor } from '../runtime/tensor.js';
@@ -49,15 +49,19 @@ export interface PipelineOptions {
 
 export class BertPipeline {
   private readonly runners = new Map<string, Promise<ModelRunner>>();
-  private constructor(readonly folder: string, readonly cfg: BertConfig, readonly model: BertHeadModel,
+  private constructor(readonly folder: string, readonly cfg: BertConfig, readonly model: HeadModel,
     readonly weights: Weights, readonly tokenizer: WordPieceTokenizer, readonly maskToken: string, readonly notes: string[], private readonly opts: PipelineOptions) {}
 
   /** Loads config, weights and tokenizer of `folder`; the head follows config.json's architectures. */
   static load(folder: string, opts: PipelineOptions = {}): BertPipeline {
     const cfg = readConfig(folder);
     const model = modelForConfig(cfg);
-    const { weights, notes } = loadWeights(folder, model.ps, () => { throw new Error(`${folder}: the checkpoint lacks the weights of its own head (${model.constructor.name})`); });
-    return new BertPipeline(folder, cfg, model, weights, loadTokenizer(folder), maskTokenOf(folder), notes, opts);
+    const { weights, notes } = loadWeights(folder, model.ps, () => { throw new Error(`${folder}: the checkpoint lacks the weights of its own head (${model.architecture})`); }, model.family);
+    const tokenizer = loadTokenizer(folder);
+    // A model of a <mask> family trained here with a WordPiece vocabulary has [MASK] instead.
+    let mask = maskTokenOf(folder, model.family.maskToken);
+    if (tokenizer.tokenToId(mask) === undefined && tokenizer.tokenToId('[MASK]') !== undefined) mask = '[MASK]';
+    return new BertPipeline(folder, cfg, model, weights, tokenizer, mask, notes, opts);
   }
 
   private runner(kind: string, build: () => Uint8Array): Promise<ModelRunner> {
@@ -79,12 +83,13 @@ export class BertPipeline {
 
   /** Encodes one text (and pair), truncated to max_position_embeddings with a warning. */
   encode(text: string, pair?: string | null): { enc: Encoding; warnings: string[] } {
-    const max = this.cfg.max_position_embeddings;
+    const max = this.model.family.maxLength(this.cfg);
     const full = this.tokenizer.encode(text, pair ?? null, { truncation: null, padding: null });
     const warnings: string[] = [];
     if (full.ids.length <= max) return { enc: full, warnings };
     const enc = this.tokenizer.encode(text, pair ?? null, { truncation: { maxLength: max }, padding: null });
-    warnings.push(`the input is ${full.ids.length} tokens; config.json max_position_embeddings is ${max}, so it was truncated to ${max} tokens`);
+    const allows = max === this.cfg.max_position_embeddings ? `${max}` : `${this.cfg.max_position_embeddings} (${max} tokens)`;
+    warnings.push(`the input is ${full.ids.length} tokens; config.json max_position_embeddings is ${allows}, so it was truncated to ${max} tokens`);
     return { enc, warnings };
   }
 
@@ -93,19 +98,24 @@ export class BertPipeline {
     return {
       input_ids: tensor('int64', [1, T], enc.ids),
       attention_mask: tensor('int64', [1, T], enc.attentionMask),
-      token_type_ids: tensor('int64', [1, T], enc.typeIds),
+      ...(this.model.family.hasTokenTypes ? { token_type_ids: tensor('int64', [1, T], enc.typeIds) } : {}),
     };
   }
 
-  /** The top-k tokens for every [MASK] in `text`, with probabilities. */
-  async fillMask(text: string, opts: { topK?: number } = {}): Promise<FillMaskResult> {
-    if (!(this.model instanceof BertForMaskedLM)) throw new Error(`${this.folder}: fill-mask needs a masked-LM checkpoint; this one is ${this.model.constructor.name}`);
+  /**
+   * The top-k tokens for every mask token in `text` (the model's own: <mask> for RoBERTa), with
+   * probabilities. `[MASK]` typed against a model whose mask token differs is accepted as an alias.
+   */
+  async fillMask(typed: string, opts: { topK?: number } = {}): Promise<FillMaskResult> {
+    if (this.model.kind !== 'mlm') throw new Error(`${this.folder}: fill-mask needs a masked-LM checkpoint; this one is ${this.model.architecture}`);
     const topK = opts.topK ?? 5;
-    const { enc, warnings } = this.encode(text);
     const maskToken = this.maskToken;
+    const alias = aliasMasks(typed, maskToken);
+    const text = alias.text;
+    const { enc, warnings } = this.encode(text);
     const maskId = this.tokenizer.tokenToId(maskToken);
     const positions = enc.ids.flatMap((id, i) => (id === maskId ? [i] : []));
-    const tokens = enc.tokens.map((t, i): InputToken => ({ text: t, start: enc.offsets[i]![0], end: enc.offsets[i]![1], special: enc.specialTokensMask[i] === 1 }));
+    const tokens = enc.tokens.map((t, i): InputToken => ({ text: t, start: alias.back(enc.offsets[i]![0]), end: alias.back(enc.offsets[i]![1]), special: enc.specialTokensMask[i] === 1 }));
     const inText = (text.split(maskToken).length - 1);
     if (inText > positions.length) warnings.push(`${inText - positions.length} of ${inText} ${maskToken} tokens fell beyond max_position_embeddings (${this.cfg.max_position_embeddings}) and were not predicted`);
     if (positions.length === 0) return { tokens, masks: [], warnings: inText ? warnings : [...warnings, `no ${maskToken} in the text`] };
@@ -116,13 +126,13 @@ export class BertPipeline {
     return {
       tokens,
       masks: positions.map((pos, m) => {
-        const offset = enc.offsets[pos]!;
+        const offset: [number, number] = [alias.back(enc.offsets[pos]![0]), alias.back(enc.offsets[pos]![1])];
         return {
           tokenIndex: pos, offset,
           predictions: Array.from({ length: k }, (_, j) => {
             const tokenId = Number(ids[m * k + j]!);
             const token = this.tokenizer.decode([tokenId]);
-            return { tokenId, token, score: scores[m * k + j]!, sequence: fillIn(text, offset, token, this.tokenizer.spec.continuingSubwordPrefix) };
+            return { tokenId, token, score: scores[m * k + j]!, sequence: fillIn(typed, offset, token, this.tokenizer.spec.continuingSubwordPrefix) };
           }),
         };
       }),
@@ -132,7 +142,7 @@ export class BertPipeline {
 
   /** Class probabilities (softmax; sigmoid for multi-label; the raw value for regression). */
   async classify(text: string, pair?: string): Promise<ClassifyResult> {
-    if (this.model instanceof BertForMaskedLM) throw new Error(`${this.folder}: classify needs a sequence-classification checkpoint; this one is BertForMaskedLM`);
+    if (this.model.kind !== 'cls') throw new Error(`${this.folder}: classify needs a sequence-classification checkpoint; this one is ${this.model.architecture}`);
     const { enc, warnings } = this.encode(text, pair);
     const runner = await this.runner('logits', () => this.graphBytes('logits'));
     const logits = Array.from((await runner.run(this.feeds(enc), ['logits']))['logits']!.data as Float32Array);
@@ -173,8 +183,38 @@ function fillIn(text: string, offset: [number, number], token: string, prefix: s
   return text.slice(0, offset[0]) + token + text.slice(offset[1]);
 }
 
-/** The mask token a folder's special_tokens_map.json or tokenizer_config.json names, else [MASK]. */
-function maskTokenOf(folder: string): string {
+/**
+ * `text` with every `[MASK]` replaced by the model's mask token (when that is another one, e.g.
+ * RoBERTa's <mask>), and `back`, which maps an offset in the new text to the typed text.
+ */
+export function aliasMasks(text: string, maskToken: string): { text: string; back: (offset: number) => number } {
+  const ALIAS = '[MASK]';
+  if (maskToken === ALIAS || !text.includes(ALIAS)) return { text, back: (o) => o };
+  const starts: number[] = []; // where each replaced mask starts in the new text
+  let out = '', from = 0;
+  for (let at = text.indexOf(ALIAS); at >= 0; at = text.indexOf(ALIAS, from)) {
+    out += text.slice(from, at);
+    starts.push(out.length);
+    out += maskToken;
+    from = at + ALIAS.length;
+  }
+  out += text.slice(from);
+  const d = maskToken.length - ALIAS.length;
+  return {
+    text: out,
+    back: (o) => {
+      let shift = 0;
+      for (const s of starts) {
+        if (o >= s + maskToken.length) shift += d;
+        else if (o > s) return Math.min(o - shift, s - shift + ALIAS.length); // inside a mask: clamp to it
+      }
+      return o - shift;
+    },
+  };
+}
+
+/** The mask token a folder's special_tokens_map.json or tokenizer_config.json names, else the family's. */
+function maskTokenOf(folder: string, fallback: string): string {
   for (const f of ['special_tokens_map.json', 'tokenizer_config.json']) {
     try {
       const m = (JSON.parse(readFileSync(join(folder, f), 'utf8')) as Record<string, unknown>)['mask_token'];
@@ -182,7 +222,7 @@ function maskTokenOf(folder: string): string {
       if (m && typeof m === 'object' && typeof (m as { content?: unknown }).content === 'string') return (m as { content: string }).content;
     } catch { /* absent or unreadable: try the next */ }
   }
-  return '[MASK]';
+  return fallback;
 }
 
 /** Pipelines cached per checkpoint folder (refreshed when its model.safetensors, or its shards' index, changes). */

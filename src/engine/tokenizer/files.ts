@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { localModelPath, looksLikeHubId } from '../hub/resolve.js';
 import { specialTokensMapFromSpec, tokenizerConfigFromSpec, tokenizerJsonFromSpec, vocabTxtFromSpec } from './hf-json.js';
 import { JsonFields, TokenizerFileError, VocabTxtOptions, parseJson, parseVocabTxt } from './spec.js';
-import { WordPieceTokenizer } from './tokenizer.js';
+import { SpecialTokens, WordPieceTokenizer } from './tokenizer.js';
 
 function read(file: string): string {
   try {
@@ -29,6 +29,19 @@ function vocabOptionsFromConfig(file: string): VocabTxtOptions {
     if (typeof c[key] === 'string') o[opt] = c[key];
   }
   return o;
+}
+
+/** mask_token, pad_token, cls_token (or bos_token), sep_token (or eos_token), unk_token of a config file. */
+function rolesFromConfig(file: string): SpecialTokens {
+  const f = new JsonFields(file);
+  const c = f.object(parseJson(read(file), file), '(top level)');
+  const token = (k: string): string | undefined => {
+    const v = c[k];
+    if (typeof v === 'string') return v;
+    if (typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)['content'] === 'string') return (v as Record<string, string>)['content'];
+    return undefined;
+  };
+  return { mask: token('mask_token'), pad: token('pad_token'), cls: token('cls_token') ?? token('bos_token'), sep: token('sep_token') ?? token('eos_token'), unk: token('unk_token') };
 }
 
 /**
@@ -53,13 +66,30 @@ export function loadTokenizer(p: string, options: VocabTxtOptions = {}): WordPie
   }
   const text = read(file);
   if (file.endsWith('.txt')) return WordPieceTokenizer.fromVocab(parseVocabTxt(text), options, file);
-  return WordPieceTokenizer.fromTokenizerJson(text, file);
+  const tok = WordPieceTokenizer.fromTokenizerJson(text, file);
+  // Roles (mask_token, pad_token, …) as transformers records them next to tokenizer.json.
+  for (const name of ['special_tokens_map.json', 'tokenizer_config.json']) {
+    const companion = path.join(path.dirname(file), name);
+    if (fs.existsSync(companion)) tok.setSpecialTokens(rolesFromConfig(companion));
+  }
+  return tok;
 }
 
 /** Writes tokenizer.json, vocab.txt, tokenizer_config.json and special_tokens_map.json into `dir`. */
 export function saveTokenizer(tokenizer: WordPieceTokenizer, dir: string, options: { modelMaxLength?: number } = {}): string[] {
   fs.mkdirSync(dir, { recursive: true });
   const spec = tokenizer.spec;
+  if (tokenizer.pipeline) {
+    // Not WordPiece: tokenizer.json as it was read, and the roles transformers reads back.
+    const st = tokenizer.specialTokens;
+    const roles = Object.fromEntries(Object.entries({ mask_token: st.mask, pad_token: st.pad, cls_token: st.cls, sep_token: st.sep, unk_token: st.unk }).filter(([, v]) => v !== undefined));
+    const out: [string, string][] = [
+      ['tokenizer.json', `${tokenizer.toTokenizerJson()}\n`],
+      ['tokenizer_config.json', `${JSON.stringify({ ...roles, model_max_length: options.modelMaxLength ?? 512, tokenizer_class: 'PreTrainedTokenizerFast' }, null, 2)}\n`],
+      ['special_tokens_map.json', `${JSON.stringify(roles, null, 2)}\n`],
+    ];
+    return out.map(([name, text]) => { const file = path.join(dir, name); fs.writeFileSync(file, text); return file; });
+  }
   const files: [string, string][] = [
     ['tokenizer.json', `${JSON.stringify(tokenizerJsonFromSpec(spec), null, 2)}\n`],
     ['vocab.txt', vocabTxtFromSpec(spec, path.join(dir, 'vocab.txt'))],

@@ -115,7 +115,7 @@ export function specFromTokenizerJson(doc: unknown, file = 'tokenizer.json'): Wo
   };
 }
 
-function readTemplate(f: JsonFields, p: Record<string, unknown>): PostProcessorSpec {
+export function readTemplate(f: JsonFields, p: Record<string, unknown>): PostProcessorSpec {
   const specialTokens: PostProcessorSpec['specialTokens'] = {};
   for (const [name, v] of Object.entries(f.object(p['special_tokens'] ?? {}, 'post_processor.special_tokens'))) {
     const field = `post_processor.special_tokens[${JSON.stringify(name)}]`;

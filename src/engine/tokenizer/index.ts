@@ -1,5 +1,6 @@
 /** BERT WordPiece tokenization: encoder, trainer and Hugging Face file formats. */
-export { WordPieceTokenizer } from './tokenizer.js';
+export { WordPieceTokenizer, WordPieceTokenizer as Tokenizer } from './tokenizer.js';
+export type { SpecialTokens } from './tokenizer.js';
 export type { Encoding } from './post.js';
 export { trainWordPiece, TRAINER_DEFAULTS } from './trainer.js';
 export type { WordPieceTrainerOptions } from './trainer.js';

@@ -14,6 +14,23 @@ import { Encoding, SequenceTokens, TemplateInfo, assemble, padEncoding, paddedLe
 import { EncodeOptions, TruncationOptions, VocabTxtOptions, WordPieceSpec, parseJson, specFromVocab } from './spec.js';
 import { specFromTokenizerJson, tokenizerJsonFromSpec } from './hf-json.js';
 import { VocabTrie } from './trie.js';
+import { Pipeline, decodeTokens, encodePiece, normalizeSegment, preTokenizeText, readPipeline, setTemplateReader } from './pipeline.js';
+import { JsonFields } from './spec.js';
+import { readTemplate } from './hf-json.js';
+
+setTemplateReader(readTemplate);
+
+/** The roles of special tokens, whatever the family calls them ([MASK] or <mask>, [CLS] or <s>). */
+export interface SpecialTokens { mask?: string; pad?: string; cls?: string; sep?: string; unk?: string }
+
+/** Model, normalizer, pre-tokenizer, post-processor and decoder types the BERT fast path reads. */
+function isBertPipeline(root: Record<string, unknown>): boolean {
+  const t = (k: string) => (root[k] == null ? null : typeof root[k] === 'object' ? (root[k] as Record<string, unknown>)['type'] : undefined);
+  const model = typeof root['model'] === 'object' && root['model'] !== null ? root['model'] as Record<string, unknown> : undefined;
+  const modelType = model?.['type'] ?? (model && 'max_input_chars_per_word' in model ? 'WordPiece' : undefined);
+  return modelType === 'WordPiece' && [null, 'BertNormalizer'].includes(t('normalizer') as string) && [null, 'BertPreTokenizer'].includes(t('pre_tokenizer') as string)
+    && [null, 'BertProcessing', 'TemplateProcessing'].includes(t('post_processor') as string) && [null, 'WordPiece'].includes(t('decoder') as string);
+}
 import { CHINESE, PUNCT, REMOVE, SPACE, charClass, mapChar } from './unicode.js';
 
 // What each unit of the normalized buffer is to the pre-tokenizer.
@@ -52,9 +69,13 @@ export class WordPieceTokenizer {
   private ostart = new Int32Array(256);
   private oend = new Int32Array(256);
   private wordIndex = 0;
+  /** The general tokenizer.json pipeline (BPE, Unigram…); undefined on the BERT WordPiece fast path. */
+  readonly pipeline: Pipeline | undefined;
+  private specialOverrides: SpecialTokens = {};
 
-  constructor(spec: WordPieceSpec) {
+  constructor(spec: WordPieceSpec, pipeline?: Pipeline) {
     this.spec = spec;
+    this.pipeline = pipeline;
     this.trie = new VocabTrie(spec.vocab);
     this.contRoot = spec.continuingSubwordPrefix ? this.trie.walk(spec.continuingSubwordPrefix) : 0;
     this.unkId = spec.vocab.get(spec.unkToken) ?? -1;
@@ -86,7 +107,44 @@ export class WordPieceTokenizer {
 
   /** From the text of a tokenizer.json; `file` names it in errors. */
   static fromTokenizerJson(text: string, file = 'tokenizer.json'): WordPieceTokenizer {
-    return new WordPieceTokenizer(specFromTokenizerJson(parseJson(text, file), file));
+    const doc = parseJson(text, file);
+    const f = new JsonFields(file);
+    const root = f.object(doc, '(top level)');
+    if (isBertPipeline(root)) return new WordPieceTokenizer(specFromTokenizerJson(doc, file));
+    // Any other pipeline: the BERT spec's reader takes added tokens, truncation and padding from a
+    // stand-in WordPiece document; the pipeline does the rest.
+    const p = readPipeline(f, root);
+    const stub = { added_tokens: root['added_tokens'], truncation: root['truncation'], padding: root['padding'], model: { type: 'WordPiece', vocab: {} as Record<string, number>, unk_token: '' } };
+    for (const [t, id] of p.model.vocab) stub.model.vocab[t] = id;
+    const spec = specFromTokenizerJson(withUnk(stub), file);
+    spec.vocab = p.model.vocab;
+    spec.unkToken = p.model.unkToken;
+    spec.continuingSubwordPrefix = p.model.continuingSubwordPrefix;
+    spec.postProcessor = p.postProcessor;
+    return new WordPieceTokenizer(spec, p);
+  }
+
+  /** Special-token roles: tokenizer_config.json's (set by loadTokenizer), else read off the tokens. */
+  get specialTokens(): SpecialTokens {
+    const special = this.spec.addedTokens.filter((a) => a.special).map((a) => a.content);
+    const find = (re: RegExp) => special.find((t) => re.test(t));
+    const single = this.spec.postProcessor?.single ?? [];
+    const specials = single.filter((p) => 'special' in p).map((p) => (p as { special: string }).special);
+    const firstIsSpecial = single.length > 0 && 'special' in single[0]!;
+    const out: SpecialTokens = {
+      mask: find(/^(\[MASK\]|<mask>)$/i) ?? find(/mask/i),
+      pad: this.spec.padding?.padToken && this.idByToken.has(this.spec.padding.padToken) ? this.spec.padding.padToken : find(/^(\[PAD\]|<pad>)$/i) ?? find(/pad/i),
+      cls: firstIsSpecial ? specials[0] : find(/^(\[CLS\]|<s>)$/),
+      sep: specials.length > (firstIsSpecial ? 1 : 0) ? specials[specials.length - 1] : find(/^(\[SEP\]|<\/s>)$/),
+      unk: this.spec.unkToken || undefined,
+    };
+    for (const k of Object.keys(out) as (keyof SpecialTokens)[]) if (out[k] === undefined) delete out[k];
+    return { ...out, ...this.specialOverrides };
+  }
+
+  /** Sets roles from tokenizer_config.json / special_tokens_map.json (mask_token, pad_token, …). */
+  setSpecialTokens(roles: SpecialTokens): void {
+    for (const [k, v] of Object.entries(roles)) if (v !== undefined && this.idByToken.has(v)) this.specialOverrides[k as keyof SpecialTokens] = v;
   }
 
   /** From a vocabulary (tokens in id order, or token → id) and BertTokenizer's options. */
@@ -97,6 +155,7 @@ export class WordPieceTokenizer {
 
   /** The tokenizer.json text for this tokenizer. */
   toTokenizerJson(): string {
+    if (this.pipeline) return JSON.stringify(this.pipeline.json, null, 2);
     return JSON.stringify(tokenizerJsonFromSpec(this.spec), null, 2);
   }
 
@@ -140,6 +199,7 @@ export class WordPieceTokenizer {
       if (t === undefined || (options.skipSpecialTokens && this.specialIds.has(ids[i]!))) continue;
       tokens.push(t);
     }
+    if (this.pipeline) return decodeTokens(this.pipeline, tokens);
     const d = this.spec.decoder;
     if (!d) return tokens.join(' ');
     let out = '';
@@ -156,6 +216,7 @@ export class WordPieceTokenizer {
    * counts, and a way to see what the normalizer and pre-tokenizer did.
    */
   preTokenize(text: string): string[] {
+    if (this.pipeline) return preTokenizeText(this.pipeline, text);
     const words: string[] = [];
     let pos = 0;
     const segment = (from: number, to: number) => {
@@ -189,7 +250,10 @@ export class WordPieceTokenizer {
     if (!this.rawMatcher.empty) {
       for (const m of this.rawMatcher.find(text)) {
         if (m.start > pos) this.encodeSegment(text, pos, m.start, out);
-        out.ids.push(m.token.id); out.tokens.push(text.slice(m.start, m.end)); out.starts.push(m.start); out.ends.push(m.end); out.words.push(this.wordIndex++);
+        // With trim_offsets (RoBERTa) the space an lstrip token swallowed leaves its offsets, as in Rust.
+        let start = m.start;
+        if (this.pipeline?.trimOffsets) while (start < m.end && /\s/.test(text[start]!) && text.slice(start).trimStart() !== '' && !text.startsWith(m.token.content, start)) start++;
+        out.ids.push(m.token.id); out.tokens.push(text.slice(m.start, m.end)); out.starts.push(start); out.ends.push(m.end); out.words.push(this.wordIndex++);
         pos = m.end;
       }
     }
@@ -198,6 +262,7 @@ export class WordPieceTokenizer {
   }
 
   private encodeSegment(text: string, from: number, to: number, out: SequenceTokens): void {
+    if (this.pipeline) return this.encodePipelineSegment(this.pipeline, text, from, to, out);
     const n = this.normalize(text, from, to);
     if (this.normMatcher.empty) return this.splitWords(0, n, out);
     // Rare path: normalized added tokens are matched in the normalized text.
@@ -210,6 +275,20 @@ export class WordPieceTokenizer {
       pos = m.end;
     }
     if (pos < n) this.splitWords(pos, n, out);
+  }
+
+  private encodePipelineSegment(p: Pipeline, text: string, from: number, to: number, out: SequenceTokens): void {
+    const n = normalizeSegment(p, text, from, to);
+    const word = { next: this.wordIndex };
+    let pos = 0;
+    for (const m of this.normMatcher.empty ? [] : this.normMatcher.find(n.s)) {
+      if (m.start > pos) encodePiece(p, n.slice(pos, m.start), out, word);
+      out.ids.push(m.token.id); out.tokens.push(n.s.slice(m.start, m.end)); out.starts.push(n.starts[m.start]!); out.ends.push(n.ends[m.end - 1]!);
+      out.words.push(word.next++);
+      pos = m.end;
+    }
+    if (pos < n.s.length) encodePiece(p, pos === 0 ? n : n.slice(pos, n.s.length), out, word);
+    this.wordIndex = word.next;
   }
 
   /** Normalizes text[from, to) into the buffer; returns its length in units. */
@@ -332,6 +411,7 @@ export class WordPieceTokenizer {
 
   /** The normalized form of a whole string (for normalized added tokens). */
   private normalizeText(s: string): string {
+    if (this.pipeline) return normalizeSegment(this.pipeline, s, 0, s.length).s;
     return this.bufferText(0, this.normalize(s, 0, s.length));
   }
 
@@ -351,6 +431,16 @@ export class WordPieceTokenizer {
     this.ostart = grow(this.ostart, (n) => new Int32Array(n));
     this.oend = grow(this.oend, (n) => new Int32Array(n));
   }
+}
+
+/** The stand-in WordPiece document needs its unk token in the vocabulary. */
+function withUnk(stub: { model: { vocab: Record<string, number>; unk_token: string } }): typeof stub {
+  let unk = '\u0000unk';
+  while (unk in stub.model.vocab) unk += '_';
+  const ids = Object.values(stub.model.vocab);
+  stub.model.vocab[unk] = ids.reduce((a, b) => Math.max(a, b + 1), 0);
+  stub.model.unk_token = unk;
+  return stub;
 }
 
 function codePoints(units: Uint16Array, s: number, e: number): number {

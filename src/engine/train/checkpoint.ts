@@ -10,7 +10,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Weights, saveCheckpoint, CheckpointError, removeCheckpoint } from '../models/bert/folder.js';
 import { encodeSafetensors, readSafetensors } from '../checkpoint/safetensors.js';
-import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from '../models/bert/heads.js';
+import type { AnyModel } from '../models/model.js';
 import { TrainerState, serializeTrainerState } from './state.js';
 
 export interface ResumeState {
@@ -47,7 +47,7 @@ export function lastCompleteCheckpoint(outputDir: string): { path: string | null
   return { path: null, notes };
 }
 
-export function saveTrainingCheckpoint(outputDir: string, model: BertForMaskedLM | BertForSequenceClassification | BertMultiTask,
+export function saveTrainingCheckpoint(outputDir: string, model: AnyModel,
   weights: Weights, resume: ResumeState, files: { trainerState: TrainerState; trainingArgs: object; tokenizerFrom?: string }): string {
   const folder = join(outputDir, checkpointName(resume.step));
   const moments: Record<string, { shape: number[]; data: Float32Array }> = {};

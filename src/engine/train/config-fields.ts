@@ -7,6 +7,7 @@
  */
 import type { DatasetSpec } from '../data/types.js';
 import type { BertConfig } from '../models/bert/config.js';
+import { SUPPORTED_MODEL_TYPES } from '../models/registry.js';
 import type { TaskConfig, TrainingConfig } from './config-types.js';
 
 /** A JSON-Schema-like description of one value, enough for validation, defaults and the schema. */
@@ -80,7 +81,7 @@ export const TOKENIZER_FIELDS: FieldsOf<NonNullable<TrainingConfig['train_tokeni
 };
 
 export const BERT_FIELDS: FieldsOf<Pick<BertConfig, KnownKeys<BertConfig>>> = {
-  model_type: oneOfStr('Only BERT models.', ['bert'], 'bert'),
+  model_type: oneOfStr('The model family (HF model_type); its config defaults and parameter names follow transformers.', SUPPORTED_MODEL_TYPES, 'bert'),
   architectures: { type: 'array', items: { type: 'string' }, description: 'Informational, as in HF config.json.' },
   vocab_size: int('Comes from the tokenizer; leave it out.', 1),
   hidden_size: int('Width of the encoder (bert-base: 768).', 1, { default: 768 }),

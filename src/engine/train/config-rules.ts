@@ -5,7 +5,8 @@
  * right values) and the raw one (what was written at all); where a rule needs a field the user
  * left out, it reads the table's default, without writing it into the config.
  */
-import { ConfigError, parseBertConfig } from '../models/bert/config.js';
+import { ConfigError } from '../models/bert/config.js';
+import { parseModelConfig } from '../models/registry.js';
 import type { TaskConfig, TrainingConfig } from './config-types.js';
 import { PROBLEM_TYPES, TRAINING_FIELDS } from './config-fields.js';
 import { type Checker, fmt, suggest } from './config-check.js';
@@ -96,7 +97,7 @@ export function checkRules(c: TrainingConfig, raw: Record<string, unknown>, ck: 
     if (mc.vocab_size !== undefined) ck.warn('model_config.vocab_size', `model_config.vocab_size (${mc.vocab_size}) is ignored: the vocabulary size comes from the tokenizer`);
     try {
       // parseBertConfig fills in the same bert-base defaults as the table's model_config fields.
-      parseBertConfig({ ...mc, vocab_size: mc.vocab_size ?? 30522 }, 'model_config');
+      parseModelConfig({ ...mc, vocab_size: mc.vocab_size ?? 30522 }, 'model_config');
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       const m = /^model_config: field "([^"]+)" is (.*)$/s.exec(e.message);

@@ -8,19 +8,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localModelPath } from '../hub/resolve.js';
 import { readConfig, loadWeights } from '../models/bert/folder.js';
-import { modelForConfig } from '../models/bert/auto.js';
-import { BertConfig, numLabels } from '../models/bert/config.js';
-import { BertForMaskedLM, problemTypeOf } from '../models/bert/heads.js';
+import { modelForConfig } from '../models/registry.js';
+import { BertConfig } from '../models/bert/config.js';
+import { numLabels, problemTypeOf } from '../models/model.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { DataError, preview, readExamples } from '../data/readers.js';
 import { ClassificationCollator } from '../data/collate-cls.js';
-import { MlmCollator, tokenizeForMlm } from '../data/collate-mlm.js';
+import { tokenizeForMlm } from '../data/collate-mlm.js';
 import { LabelMapping, LabelValue } from '../data/labels.js';
 import { defaultBuckets } from '../data/batching.js';
 import type { DatasetSpec, Example } from '../data/types.js';
 import { EngineSession, type Device } from '../runtime/session.js';
 import type { ModelRunner } from '../runtime/runner.js';
-import { EvalSessions, evaluateClassification, evaluateMlm } from './tasks.js';
+import { EvalSessions, evaluateClassification, evaluateMlm, mlmCollator } from './tasks.js';
 import { prefixMetrics } from './metrics.js';
 
 export interface EvaluateOptions {
@@ -120,13 +120,14 @@ export async function evaluateCheckpoint(folder: string, opts: EvaluateOptions):
   const dir = localModelPath(folder, 'the checkpoint');
   const cfg = readConfig(dir);
   const model = modelForConfig(cfg);
-  const { weights } = loadWeights(dir, model.ps, () => { throw new Error(`${dir}: model.safetensors lacks weights of the ${model.constructor.name} head; evaluation never starts a head from random weights — evaluate a checkpoint trained for this task`); });
+  const { weights } = loadWeights(dir, model.ps, () => { throw new Error(`${dir}: model.safetensors lacks weights of the ${model.architecture} head; evaluation never starts a head from random weights — evaluate a checkpoint trained for this task`); }, model.family);
   const tokenizer = loadTokenizer(dir);
   const B = opts.batchSize ?? 8;
   if (!(Number.isInteger(B) && B > 0)) throw new RangeError(`batch size is ${B}; it must be a positive integer`);
-  const maxLen = opts.maxSeqLength ?? Math.min(512, cfg.max_position_embeddings);
-  if (!(Number.isInteger(maxLen) && maxLen >= 8 && maxLen <= cfg.max_position_embeddings)) {
-    throw new RangeError(`max sequence length is ${maxLen}; it must be an integer from 8 to the model's max_position_embeddings (${cfg.max_position_embeddings})`);
+  const longest = model.family.maxLength(cfg);
+  const maxLen = opts.maxSeqLength ?? Math.min(512, longest);
+  if (!(Number.isInteger(maxLen) && maxLen >= 8 && maxLen <= longest)) {
+    throw new RangeError(`max sequence length is ${maxLen}; it must be an integer from 8 to the model's max_position_embeddings (${cfg.max_position_embeddings}${longest !== cfg.max_position_embeddings ? `, which allows ${longest} tokens` : ''})`);
   }
   const buckets = defaultBuckets(maxLen);
   const examples: Example[] = [];
@@ -136,12 +137,12 @@ export async function evaluateCheckpoint(folder: string, opts: EvaluateOptions):
   const sessions = new EvalSessions();
   const notes: string[] = [];
   try {
-    if (model instanceof BertForMaskedLM) {
+    if (model.kind === 'mlm') {
       const o = mlmOptions(dir);
       notes.push(`masked ${Math.round(o.mlmProbability * 100)}% of tokens${o.wholeWord ? ' (whole words)' : ''} with a fixed seed, ${o.lineByLine ? 'one sequence per line' : `text in chunks of ${maxLen} tokens`}${o.from ? ` (as ${o.from} trained)` : ''}`);
       const seqs = tokenizeForMlm(tokenizer, examples.map((e) => e.text), { maxSeqLength: maxLen, lineByLine: o.lineByLine });
-      const m = await evaluateMlm({ model: { bert: model.bert, mlm: model.head }, params: weights, specs: model.ps.specs, runnerFor, sessions },
-        seqs, MlmCollator.fromTokenizer(tokenizer, { mlmProbability: o.mlmProbability, wholeWord: o.wholeWord, seed: 0 }), B, buckets);
+      const m = await evaluateMlm({ model: { encoder: model.encoder, mlm: model.head }, params: weights, specs: model.ps.specs, runnerFor, sessions },
+        seqs, mlmCollator(tokenizer, { mlmProbability: o.mlmProbability, wholeWord: o.wholeWord, seed: 0 }), B, buckets);
       return { metrics: prefixMetrics(m), examples: seqs.length, skipped: 0, notes };
     }
     const labels = checkpointLabels(cfg);
@@ -149,7 +150,7 @@ export async function evaluateCheckpoint(folder: string, opts: EvaluateOptions):
     if (byId) notes.push(`${byId} labels were class ids, read through config.json's id2label (${Object.entries(labels.id2label).slice(0, 10).map(([i, n]) => `${i} = ${n}`).join(', ')})`);
     if (skipped) notes.push(`skipped ${skipped} of ${examples.length} examples whose labels the checkpoint does not know (--ignore-unknown-labels)`);
     const collator = new ClassificationCollator(tokenizer, { maxSeqLength: maxLen, labels });
-    const r = await evaluateClassification({ model: { bert: model.bert, head: model.head }, params: weights, specs: model.ps.specs, runnerFor, sessions },
+    const r = await evaluateClassification({ model: { encoder: model.encoder, head: model.head }, params: weights, specs: model.ps.specs, runnerFor, sessions },
       collator.encodeAll(kept), collator, labels, B, buckets);
     return { metrics: prefixMetrics(r.metrics), examples: kept.length, skipped, ...(r.details ? { details: r.details } : {}), notes };
   } finally {

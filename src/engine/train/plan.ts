@@ -9,7 +9,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BertConfig, bertConfig } from '../models/bert/config.js';
-import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from '../models/bert/heads.js';
+import { AnyModel, MaskedLMModel, MultiTaskModel, SequenceClassificationModel } from '../models/model.js';
+import { familyOf, parseModelConfig } from '../models/registry.js';
 import { Weights, cleanCheckpointLeftovers, loadWeights, readConfig } from '../models/bert/folder.js';
 import { readSafetensorsHeader } from '../checkpoint/safetensors.js';
 import { readExamples } from '../data/readers.js';
@@ -31,7 +32,7 @@ import { ResolveOptions, resolveModel, resolveModelFromCache } from '../hub/mode
 import { looksLikeHubId } from '../hub/resolve.js';
 import { progressLines } from '../hub/progress.js';
 
-export type Model = BertForMaskedLM | BertForSequenceClassification | BertMultiTask;
+export type Model = AnyModel;
 
 export interface RunPlan {
   cfg: ParsedTrainingConfig;
@@ -155,6 +156,12 @@ async function hubFolder(value: string, field: 'model_name_or_path' | 'tokenizer
   return r.folder;
 }
 
+/** A new model's config: model_config's fields with its family's defaults (BERT's without model_type); vocab_size from the tokenizer. */
+function fromScratchConfig(mc: Partial<BertConfig> | undefined, vocabSize: number): BertConfig {
+  if (mc?.model_type === undefined || mc.model_type === 'bert') return bertConfig({ ...mc, vocab_size: vocabSize });
+  return parseModelConfig({ ...mc, vocab_size: vocabSize }, 'model_config');
+}
+
 export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {}): Promise<RunPlan> {
   const log = (s: string) => opts.log?.(s);
   const outputDir = resolve(cfg.output_dir);
@@ -225,9 +232,11 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
   const from = resumeFrom ?? modelDir;
   /** How the log names it: the id or path as written. */
   const fromName = resumeFrom ?? cfg.model_name_or_path;
-  const base: BertConfig = ckptConfig ?? (from ? readConfig(from) : bertConfig({ ...cfg.model_config, vocab_size: tokenizer.vocabSize }));
+  const base: BertConfig = ckptConfig ?? (from ? readConfig(from) : fromScratchConfig(cfg.model_config, tokenizer.vocabSize));
+  const family = familyOf(base.model_type);
   if (base.vocab_size < tokenizer.vocabSize) throw new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${base.vocab_size}`);
-  if (cfg.max_seq_length > base.max_position_embeddings) throw new Error(`max_seq_length ${cfg.max_seq_length} exceeds the model's max_position_embeddings (${base.max_position_embeddings}); lower max_seq_length`);
+  const longest = family.maxLength(base);
+  if (cfg.max_seq_length > longest) throw new Error(`max_seq_length ${cfg.max_seq_length} exceeds the model's max_position_embeddings (${base.max_position_embeddings}${longest !== base.max_position_embeddings ? `, which allows ${longest} tokens` : ''}); lower max_seq_length`);
 
   // Labels of classification tasks; a single classifier keeps the mapping of the checkpoint it starts from.
   const labels = new Map<string, LabelMapping>();
@@ -256,12 +265,13 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
 
   // The model: heads from the tasks.
   let model: Model;
-  if (taskCfgs.length === 1 && taskCfgs[0]!.kind === 'mlm') model = new BertForMaskedLM({ ...base, architectures: ['BertForMaskedLM'] });
+  const create = (kind: 'mlm' | 'cls', c: BertConfig) => (family.create ? family.create(kind, c) : kind === 'mlm' ? new MaskedLMModel(family, c) : new SequenceClassificationModel(family, c));
+  if (taskCfgs.length === 1 && taskCfgs[0]!.kind === 'mlm') model = create('mlm', { ...base, architectures: [family.names.mlm] });
   else if (taskCfgs.length === 1) {
     const l = labels.get(taskCfgs[0]!.name)!;
-    model = new BertForSequenceClassification({ ...base, architectures: ['BertForSequenceClassification'], id2label: l.id2label, label2id: l.label2id, problem_type: l.problemType });
+    model = create('cls', { ...base, architectures: [family.names.cls], id2label: l.id2label, label2id: l.label2id, problem_type: l.problemType });
   } else {
-    model = new BertMultiTask({ ...base, architectures: ['BertMultiTask'] }, taskCfgs.map((t) => (t.kind === 'mlm' ? { name: t.name, kind: 'mlm' as const }
+    model = new MultiTaskModel(family, { ...base, architectures: [family.names.multi] }, taskCfgs.map((t) => (t.kind === 'mlm' ? { name: t.name, kind: 'mlm' as const }
       : { name: t.name, kind: 'classification' as const, labels: Object.keys(labels.get(t.name)!.id2label).length, problemType: labels.get(t.name)!.problemType })));
   }
   // A resumed run continues the checkpoint's tensors: a head of another size (a multi-task label set that changed) is another run.
@@ -278,7 +288,7 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
   }
 
   // Frozen parameters.
-  const frozenPrefixes = [...(cfg.freeze_embeddings ? ['bert.embeddings.'] : []), ...Array.from({ length: cfg.freeze_layers }, (_, i) => `bert.encoder.layer.${i}.`)];
+  const frozenPrefixes = family.freezePrefixes(cfg.freeze_embeddings, cfg.freeze_layers);
   const isFrozen = (n: string) => frozenPrefixes.some((p) => n.startsWith(p));
   const trainable = model.ps.specs.filter((p) => !isFrozen(p.name)), frozen = model.ps.specs.filter((p) => isFrozen(p.name));
   if (frozen.length) log(`frozen: ${frozen.length} parameter tensors (${frozenPrefixes.join(', ')})`);
@@ -314,13 +324,13 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
   const rng = Rng.derive(cfg.seed, 'init');
   let weights: Weights;
   if (from) {
-    const r = loadWeights(from, model.ps, () => rng.next());
+    const r = loadWeights(from, model.ps, () => rng.next(), family);
     weights = r.weights;
     for (const n of r.notes) log(`${fromName}: ${n}`);
     if (freshHead) {
       // Same shape, other classes: the checkpoint's rows would mean the wrong labels.
       const init = model.ps.initialize(() => rng.next());
-      for (const p of model.ps.specs) if (!p.name.startsWith('bert.')) weights[p.name] = init[p.name]!;
+      for (const p of model.ps.specs) if (!p.name.startsWith(family.prefix)) weights[p.name] = init[p.name]!;
     }
   } else weights = model.ps.initialize(() => rng.next());
   return { cfg, outputDir, resume, taskConfigs: taskCfgs, tokenizer, labels, model, trainable, frozen, memory, tasks, weights };

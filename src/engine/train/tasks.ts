@@ -10,13 +10,13 @@ import { DType } from '../ir/dtype.js';
 import { serializeModel } from '../ir/proto.js';
 import { BatchSampler, SamplerState } from '../data/batching.js';
 import { ClassificationCollator, EncodedExample } from '../data/collate-cls.js';
-import { MlmCollator, MlmCollatorState, MlmSequence, tokenizeForMlm } from '../data/collate-mlm.js';
+import { MlmCollator, MlmCollatorState, MlmSequence, specialIdsOf, tokenizeForMlm } from '../data/collate-mlm.js';
 import { LabelMapping } from '../data/labels.js';
 import { Rng } from '../data/rng.js';
 import { Example } from '../data/types.js';
 import { ParamValues } from '../nn/module.js';
-import { BertModel, ForwardCtx } from '../models/bert/modeling.js';
-import { ClassificationHead, MaskedLMHead, gatherPositions } from '../models/bert/heads.js';
+import { ForwardCtx } from '../models/bert/modeling.js';
+import { Encoder, LmHead, SequenceHead, gatherPositions } from '../models/model.js';
 import { BatchSpec } from '../optim/train-step.js';
 import { ModelRunner } from '../runtime/runner.js';
 import { HostTensor, tensor } from '../runtime/tensor.js';
@@ -24,7 +24,7 @@ import { WordPieceTokenizer } from '../tokenizer/index.js';
 import { ClassificationMetrics, MlmMetrics, MultiLabelMetrics, RegressionMetrics } from './metrics.js';
 
 /** What a task needs of the model: the shared encoder and its head. */
-export interface TaskModel { bert: BertModel; mlm?: MaskedLMHead | null; head?: ClassificationHead }
+export interface TaskModel { encoder: Encoder; mlm?: LmHead | null; head?: SequenceHead }
 
 /** The part of a sampler run not trained yet: its padded length and remaining batches. */
 export interface PendingRun { T: number; batches: number[][] }
@@ -127,8 +127,8 @@ export abstract class MlmTaskBase extends TaskRuntime {
     super();
     Object.assign(this, { name: common.name, weight: common.weight, batchSize: common.batchSize, M: common.M });
     this.buckets = common.buckets;
-    this.collator = MlmCollator.fromTokenizer(tokenizer, { ...opts, seed: Rng.derive(common.seed, `mask:${this.name}`).next() * 2 ** 32 >>> 0 });
-    this.evalCollator = MlmCollator.fromTokenizer(tokenizer, { ...opts, seed: MLM_EVAL_SEED });
+    this.collator = mlmCollator(tokenizer, { ...opts, seed: Rng.derive(common.seed, `mask:${this.name}`).next() * 2 ** 32 >>> 0 });
+    this.evalCollator = mlmCollator(tokenizer, { ...opts, seed: MLM_EVAL_SEED });
   }
   /** The training sequence at index `i` of the current batches. */
   protected abstract sequence(i: number): MlmSequence;
@@ -142,7 +142,7 @@ export abstract class MlmTaskBase extends TaskRuntime {
   }
   /** Only the listed positions reach the vocabulary projection. */
   loss(model: TaskModel, p: ParamValues, b: Record<string, Value>, seed: Value): Value {
-    const o = model.bert.forward(p, { inputIds: b[this.key('input_ids')]!, attentionMask: b[this.key('attention_mask')]! }, new ForwardCtx(seed));
+    const o = model.encoder.forward(p, { inputIds: b[this.key('input_ids')]!, attentionMask: b[this.key('attention_mask')]! }, new ForwardCtx(seed));
     return crossEntropy(model.mlm!.forward(p, gatherPositions(o.hidden, b[this.key('positions')]!)), b[this.key('labels')]!);
   }
   tensors(batches: number[][], T: number, n: number): Record<string, HostTensor> {
@@ -158,6 +158,18 @@ export abstract class MlmTaskBase extends TaskRuntime {
   evaluate(model: TaskModel, params: Record<string, Float32Array>, specs: Specs, runnerFor: RunnerFor): Promise<Record<string, number>> {
     return evaluateMlm({ model, params, specs, runnerFor, sessions: this.sessions }, this.evalSeqs, this.evalCollator, this.batchSize, this.buckets);
   }
+}
+
+/**
+ * The MLM collator of a tokenizer: BERT's [MASK] and [PAD], or RoBERTa's <mask> and <pad> when
+ * the vocabulary has those instead.
+ */
+export function mlmCollator(tokenizer: WordPieceTokenizer, opts: { mlmProbability?: number; wholeWord?: boolean; seed: number }): MlmCollator {
+  const mask = tokenizer.tokenToId('[MASK]') === undefined ? tokenizer.tokenToId('<mask>') : undefined;
+  if (mask === undefined) return MlmCollator.fromTokenizer(tokenizer, opts);
+  const padId = tokenizer.spec.padding?.padId ?? tokenizer.tokenToId('<pad>');
+  if (padId === undefined) throw new Error('the tokenizer has <mask> but no <pad> token, which masked-LM training needs; add it as a special token.');
+  return new MlmCollator({ ...opts, maskId: mask, padId, vocabSize: tokenizer.vocabSize, specialIds: specialIdsOf(tokenizer) });
 }
 
 /** The masking seed of evaluation batches: the same masks at every evaluation of every run. */
@@ -211,7 +223,7 @@ export async function evaluateMlm(cx: EvalContext, evalSeqs: MlmSequence[], eval
       const p = paramInputs(g, cx.specs);
       const ids = g.input('input_ids', 'int64', [B, t]), mask = g.input('attention_mask', 'int64', [B, t]);
       const pos = g.input('positions', 'int64', [batch.N]), labels = g.input('labels', 'int64', [batch.N]);
-      const o = cx.model.bert.forward(p, { inputIds: ids, attentionMask: mask }, new ForwardCtx(null));
+      const o = cx.model.encoder.forward(p, { inputIds: ids, attentionMask: mask }, new ForwardCtx(null));
       const logits = cx.model.mlm!.forward(p, gatherPositions(o.hidden, pos));
       g.output(crossEntropy(logits, labels), 'loss');
       g.output(topK(logits, 1, -1).indices, 'pred');
@@ -251,8 +263,8 @@ export async function evaluateClassification(cx: EvalContext, set: readonly Enco
       const p = paramInputs(g, cx.specs);
       const ids = g.input('input_ids', 'int64', [B, T]), mask = g.input('attention_mask', 'int64', [B, T]), types = g.input('token_type_ids', 'int64', [B, T]);
       const y = g.input('labels', labelShape.dtype, labelShape.shape), w = g.input('row_weight', 'float32', [B]);
-      const o = cx.model.bert.forward(p, { inputIds: ids, attentionMask: mask, tokenTypeIds: types }, new ForwardCtx(null));
-      const logits = cx.model.head!.forward(p, o.pooled!, new ForwardCtx(null));
+      const o = cx.model.encoder.forward(p, { inputIds: ids, attentionMask: mask, tokenTypeIds: types }, new ForwardCtx(null));
+      const logits = cx.model.head!.classify(p, o, new ForwardCtx(null));
       g.output(logits, 'logits');
       g.output(F.div(F.sumAll(F.mul(cx.model.head!.rowLosses(logits, y), w)), F.sumAll(w)), 'loss');
       return g;
@@ -313,8 +325,8 @@ export class ClassificationTask extends TaskRuntime {
     ];
   }
   private forward(model: TaskModel, p: ParamValues, ids: Value, mask: Value, types: Value, ctx: ForwardCtx): Value {
-    const o = model.bert.forward(p, { inputIds: ids, attentionMask: mask, tokenTypeIds: types }, ctx);
-    return model.head!.forward(p, o.pooled!, ctx);
+    const o = model.encoder.forward(p, { inputIds: ids, attentionMask: mask, tokenTypeIds: types }, ctx);
+    return model.head!.classify(p, o, ctx);
   }
   loss(model: TaskModel, p: ParamValues, b: Record<string, Value>, seed: Value): Value {
     const logits = this.forward(model, p, b[this.key('input_ids')]!, b[this.key('attention_mask')]!, b[this.key('token_type_ids')]!, new ForwardCtx(seed));

@@ -6,7 +6,6 @@
  */
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BertForMaskedLM, BertForSequenceClassification } from '../models/bert/heads.js';
 import { Weights, loadWeights, writeModelFiles } from '../models/bert/folder.js';
 import { syncFile } from '../checkpoint/durable.js';
 import { Value } from '../ir/graph.js';
@@ -163,9 +162,9 @@ export class Trainer {
 
   private taskModel(t: TaskRuntime): TaskModel {
     const m = this.model;
-    if (m instanceof BertForMaskedLM) return { bert: m.bert, mlm: m.head };
-    if (m instanceof BertForSequenceClassification) return { bert: m.bert, head: m.head };
-    return { bert: m.bert, mlm: m.mlm, ...(m.classifiers.get(t.name) ? { head: m.classifiers.get(t.name)! } : {}) };
+    if (m.kind === 'mlm') return { encoder: m.encoder, mlm: m.head };
+    if (m.kind === 'cls') return { encoder: m.encoder, head: m.head };
+    return { encoder: m.encoder, mlm: m.mlm, ...(m.classifiers.get(t.name) ? { head: m.classifiers.get(t.name)! } : {}) };
   }
 
   private runnerFor: RunnerFactory = async (model, purpose) => this.opts.runnerFor ? this.opts.runnerFor(model, purpose)
@@ -359,7 +358,7 @@ export class Trainer {
   private saveFinal(): void {
     let weights = this.weights;
     const best = this.hfState.best_model_checkpoint;
-    if (this.cfg.load_best_model_at_end && best && existsSync(best)) weights = loadWeights(best, this.model.ps, Math.random).weights;
+    if (this.cfg.load_best_model_at_end && best && existsSync(best)) weights = loadWeights(best, this.model.ps, Math.random, this.model.family).weights;
     try {
       writeModelFiles(this.outputDir, this.model, weights, { tokenizerFrom: this.tokenizerDir, extraFiles: { 'trainer_state.json': serializeTrainerState(this.hfState) } });
     } catch (e) {

@@ -1,19 +1,12 @@
-/** The model class a config.json asks for (its `architectures`), as transformers' Auto classes choose. */
+/** The model class a config.json asks for (its `architectures`), as transformers' Auto classes choose: any registered family. */
 import { BertConfig } from './config.js';
-import { BertForMaskedLM, BertForSequenceClassification } from './heads.js';
-import { ConfigError } from './config.js';
+import { HeadModel } from '../model.js';
+import { modelForConfig as forConfig } from '../registry.js';
 
-export type BertHeadModel = BertForMaskedLM | BertForSequenceClassification;
+export type BertHeadModel = HeadModel;
 
-export function modelForConfig(cfg: BertConfig, want?: 'BertForMaskedLM' | 'BertForSequenceClassification'): BertHeadModel {
-  const arch = want ?? cfg.architectures?.[0] ?? 'BertForMaskedLM';
-  switch (arch) {
-    case 'BertForMaskedLM':
-    case 'BertForPreTraining':
-      return new BertForMaskedLM(cfg);
-    case 'BertForSequenceClassification':
-      return new BertForSequenceClassification(cfg);
-    default:
-      throw new ConfigError(`config.json: field "architectures" is ${JSON.stringify(cfg.architectures)}; BERT Lab supports BertForMaskedLM and BertForSequenceClassification`);
-  }
+const KIND: Record<string, 'mlm' | 'cls'> = { BertForMaskedLM: 'mlm', BertForSequenceClassification: 'cls' };
+
+export function modelForConfig(cfg: BertConfig, want?: 'BertForMaskedLM' | 'BertForSequenceClassification' | 'mlm' | 'cls'): HeadModel {
+  return forConfig(cfg, want ? KIND[want] ?? (want as 'mlm' | 'cls') : undefined);
 }

@@ -3,7 +3,8 @@
  * with errors that name the file, the field and the value.
  */
 export interface BertConfig {
-  model_type: 'bert';
+  /** "bert"; other families of the same shape (RoBERTa, …) reuse this type with their own. */
+  model_type: string;
   architectures?: string[];
   vocab_size: number;
   hidden_size: number;
@@ -54,13 +55,21 @@ const INT_FIELDS = ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_atten
 
 /** A validated config from parsed JSON (`source` names the file in errors), defaults filled in. */
 export function parseBertConfig(json: unknown, source = 'config.json'): BertConfig {
+  return parseBertLikeConfig(json, source, BERT_DEFAULTS);
+}
+
+/**
+ * A config with BERT's field names validated, `defaults` (a family's: RoBERTa's pad_token_id 1, …)
+ * filled in; model_type must be defaults.model_type.
+ */
+export function parseBertLikeConfig(json: unknown, source: string, defaults: BertConfig): BertConfig {
   const bad = (field: string, value: unknown, want: string): never => {
     throw new ConfigError(`${source}: field "${field}" is ${JSON.stringify(value)}; ${want}`);
   };
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`${source}: expected a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`);
   const raw = json as Record<string, unknown>;
-  if (raw['model_type'] !== undefined && raw['model_type'] !== 'bert') bad('model_type', raw['model_type'], 'BERT Lab supports "bert" models only');
-  const cfg = { ...BERT_DEFAULTS, ...raw, model_type: 'bert' } as BertConfig;
+  if (raw['model_type'] !== undefined && raw['model_type'] !== defaults.model_type) bad('model_type', raw['model_type'], `this reader takes "${defaults.model_type}" models only`);
+  const cfg = { ...defaults, ...raw, model_type: defaults.model_type } as BertConfig;
   for (const f of INT_FIELDS) {
     const v = cfg[f];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) bad(f, v, 'it must be a positive integer');

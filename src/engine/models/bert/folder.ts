@@ -10,8 +10,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { BertConfig, ConfigError, parseBertConfig } from './config.js';
-import { BertForMaskedLM, BertForSequenceClassification, BertMultiTask } from './heads.js';
+import { BertConfig, ConfigError } from './config.js';
+import { AnyModel, Family } from '../model.js';
+import { BERT_FAMILY } from './family.js';
+import { parseModelConfig } from '../registry.js';
 import { localModelPath } from '../../hub/resolve.js';
 import { HubError } from '../../hub/errors.js';
 import { SAFETENSORS_FILE, SAFETENSORS_INDEX, shardsOfIndex } from '../../hub/model.js';
@@ -45,7 +47,7 @@ export function readConfig(folder: string): BertConfig {
     throw new CheckpointError(`${file}: not valid JSON (${(e as Error).message})`);
   }
   try {
-    return parseBertConfig(json, file);
+    return parseModelConfig(json, file);
   } catch (e) {
     if (e instanceof ConfigError) throw new CheckpointError(e.message);
     throw e;
@@ -57,18 +59,6 @@ export interface LoadResult {
   /** What a user should know: freshly initialized heads, ignored keys, renamed keys. */
   notes: string[];
 }
-
-/** HF names a file may use for our parameter `name`, in order of preference. */
-function candidates(name: string): string[] {
-  const out = [name];
-  const legacy = name.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
-  if (legacy !== name) out.push(legacy);
-  for (const n of [...out]) if (n.startsWith('bert.')) out.push(n.slice(5));
-  return out;
-}
-
-/** Keys HF files carry that are not parameters here and need no warning. */
-const IGNORED = [/^cls\.predictions\.decoder\.(weight|bias)$/, /(^|\.)embeddings\.position_ids$/];
 
 const PICKLES = ['pytorch_model.bin', 'pytorch_model.bin.index.json'];
 
@@ -121,7 +111,7 @@ function readShards(folder: string, index: string): Map<string, SafeTensor> {
  * missing encoder parameter or a shape that disagrees with the config is an error naming the
  * file and tensor.
  */
-export function loadWeights(folder: string, ps: ParamSet, random: () => number): LoadResult {
+export function loadWeights(folder: string, ps: ParamSet, random: () => number, family: Family = BERT_FAMILY): LoadResult {
   folder = modelFolder(folder);
   const file = weightsFile(folder);
   const st = { tensors: file.endsWith(SAFETENSORS_INDEX) ? readShards(folder, file) : readSafetensors(file).tensors };
@@ -130,10 +120,10 @@ export function loadWeights(folder: string, ps: ParamSet, random: () => number):
   const fresh: string[] = [];
   const notes: string[] = [];
   for (const p of ps.specs) {
-    const key = candidates(p.name).find((k) => st.tensors.has(k));
+    const key = family.candidates(p.name).find((k) => st.tensors.has(k));
     if (!key) {
-      if (p.name.startsWith('bert.') && !p.name.startsWith('bert.pooler.')) {
-        throw new CheckpointError(`${file}: tensor "${p.name}" is missing (the file has ${st.tensors.size} tensors, e.g. ${[...st.tensors.keys()].slice(0, 3).join(', ')}); is this a BERT checkpoint of the same architecture?`);
+      if (p.name.startsWith(family.prefix) && !family.optional(p.name)) {
+        throw new CheckpointError(`${file}: tensor "${p.name}" is missing (the file has ${st.tensors.size} tensors, e.g. ${[...st.tensors.keys()].slice(0, 3).join(', ')}); is this a ${family === BERT_FAMILY ? 'BERT' : family.modelTypes[0]} checkpoint of the same architecture?`);
       }
       fresh.push(p.name);
       continue;
@@ -141,7 +131,7 @@ export function loadWeights(folder: string, ps: ParamSet, random: () => number):
     const t = st.tensors.get(key)!;
     used.add(key);
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
-      if (!p.name.startsWith('bert.')) {
+      if (!p.name.startsWith(family.prefix)) {
         // A task head of another size (e.g. a classifier with other labels): initialized anew,
         // as transformers' ignore_mismatched_sizes does.
         fresh.push(p.name);
@@ -158,20 +148,19 @@ export function loadWeights(folder: string, ps: ParamSet, random: () => number):
     for (const n of fresh) weights[n] = init[n]!;
     notes.push(`newly initialized (not in ${basename(file)}): ${fresh.join(', ')} — train them before use`);
   }
-  const word = weights['bert.embeddings.word_embeddings.weight'];
-  const decoder = st.tensors.get('cls.predictions.decoder.weight');
-  if (word && decoder && ps.specs.some((p) => p.name === 'cls.predictions.bias')) {
+  const tied = family.tied;
+  const word = tied && weights[tied.word];
+  const decoder = tied && st.tensors.get(tied.decoder);
+  if (tied && word && decoder && ps.specs.some((p) => p.name === tied.bias)) {
     let differs = decoder.data.length !== word.length;
     for (let i = 0; !differs && i < word.length; i++) differs = decoder.data[i] !== word[i];
-    if (differs) notes.push('cls.predictions.decoder.weight differs from the word embeddings; the decoder is tied to the embeddings (as transformers does), so it was not used');
+    if (differs) notes.push(`${tied.decoder} differs from the word embeddings; the decoder is tied to the embeddings (as transformers does), so it was not used`);
   }
-  const unused = [...st.tensors.keys()].filter((k) => !used.has(k) && !IGNORED.some((re) => re.test(k)));
+  const unused = [...st.tensors.keys()].filter((k) => !used.has(k) && !family.ignored.some((re) => re.test(k)));
   if (unused.length) notes.push(`not used by this model: ${unused.slice(0, 6).join(', ')}${unused.length > 6 ? ` and ${unused.length - 6} more` : ''}`);
   return { weights, notes };
 }
 
-const ARCHITECTURE = (m: BertForMaskedLM | BertForSequenceClassification | BertMultiTask): string =>
-  m instanceof BertForMaskedLM ? 'BertForMaskedLM' : m instanceof BertForSequenceClassification ? 'BertForSequenceClassification' : 'BertMultiTask';
 
 /**
  * Writes config.json, model.safetensors (F32; the tied decoder omitted, as save_pretrained does)
@@ -179,9 +168,9 @@ const ARCHITECTURE = (m: BertForMaskedLM | BertForSequenceClassification | BertM
  * is first written in full to a temporary sibling and flushed (fsync), then all are renamed into
  * place and the folder flushed, so a crash leaves each file whole, old or new, never half.
  */
-export function writeModelFiles(dir: string, model: BertForMaskedLM | BertForSequenceClassification | BertMultiTask, weights: Weights,
+export function writeModelFiles(dir: string, model: AnyModel, weights: Weights,
   opts: { tokenizerFrom?: string; extraFiles?: Record<string, string | Uint8Array> } = {}): void {
-  const config = { ...model.cfg, architectures: [ARCHITECTURE(model)], model_type: 'bert' };
+  const config = model.family.configJSON(model.cfg, model.architecture);
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const p of model.ps.specs) {
     const w = weights[p.name];
@@ -213,7 +202,7 @@ const sibling = (folder: string, kind: 'tmp' | 'old' | 'deleting'): string => jo
  * one is moved aside first and removed after). Until the rename, `folder` does not exist or is
  * the old one; a crash leaves a `.<name>.tmp-…` folder that cleanCheckpointLeftovers removes.
  */
-export function saveCheckpoint(folder: string, model: BertForMaskedLM | BertForSequenceClassification | BertMultiTask, weights: Weights,
+export function saveCheckpoint(folder: string, model: AnyModel, weights: Weights,
   opts: { tokenizerFrom?: string; extraFiles?: Record<string, string | Uint8Array> } = {}): void {
   const tmp = sibling(folder, 'tmp');
   mkdirSync(tmp, { recursive: true });

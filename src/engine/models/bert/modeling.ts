@@ -9,6 +9,7 @@ import { dropout, geluAnyFloat } from '../../autodiff/index.js';
 import { Value } from '../../ir/graph.js';
 import { Embedding, LayerNorm, Linear, ParamSet, ParamValues } from '../../nn/module.js';
 import { BertConfig } from './config.js';
+import type { Encoder, EncoderOutput } from '../model.js';
 
 /** HF's extended attention mask adds the dtype's minimum to masked scores (not −∞: no NaN rows). */
 const MASK_BIAS = -3.4028234663852886e38;
@@ -22,7 +23,7 @@ export interface BertInputs {
 /** Per-forward state: dropout seeds (training only) and whether to return attention maps. */
 export class ForwardCtx {
   private site = 0;
-  constructor(readonly seed: Value | null, readonly keepAttentions = false) {}
+  constructor(readonly seed: Value | null, readonly keepAttentions = false, readonly keepHiddenStates = false) {}
   drop(x: Value, rate: number): Value {
     if (!this.seed || rate === 0) return x;
     this.site++;
@@ -35,7 +36,7 @@ export const activation = (cfg: BertConfig, x: Value): Value => (cfg.hidden_act 
 
 export const normalInit = (cfg: BertConfig) => ({ kind: 'normal' as const, std: cfg.initializer_range });
 
-class BertEmbeddings {
+export class BertEmbeddings {
   readonly word: Embedding;
   readonly position: Embedding;
   readonly tokenType: Embedding;
@@ -59,7 +60,7 @@ class BertEmbeddings {
   }
 }
 
-class BertLayer {
+export class BertLayer {
   readonly query: Linear; readonly key: Linear; readonly value: Linear;
   readonly attnOut: Linear; readonly attnNorm: LayerNorm;
   readonly intermediate: Linear; readonly out: Linear; readonly outNorm: LayerNorm;
@@ -89,10 +90,15 @@ class BertLayer {
   }
 }
 
-export interface BertOutput { hidden: Value; pooled: Value | null; attentions: Value[] }
+/** [B, 1, 1, T] additive mask bias from the attention mask (none without one). */
+export const attentionBias = (x: BertInputs, h: Value): Value | null => (x.attentionMask
+  ? F.unsqueeze(F.mul(F.sub(1, F.cast(x.attentionMask, h.dtype)), MASK_BIAS), [1, 2])
+  : null);
+
+export type BertOutput = EncoderOutput;
 
 /** `bert.*`: embeddings, encoder and (optionally) the pooler. */
-export class BertModel {
+export class BertModel implements Encoder {
   readonly embeddings: BertEmbeddings;
   readonly layers: BertLayer[];
   readonly pooler: Linear | null;
@@ -105,20 +111,19 @@ export class BertModel {
 
   forward(p: ParamValues, x: BertInputs, ctx: ForwardCtx): BertOutput {
     let h = this.embeddings.forward(p, x, ctx);                                                 // [B, T, H]
-    const maskBias = x.attentionMask
-      ? F.unsqueeze(F.mul(F.sub(1, F.cast(x.attentionMask, h.dtype)), MASK_BIAS), [1, 2])     // [B, 1, 1, T]
-      : null;
-    const attentions: Value[] = [];
+    const maskBias = attentionBias(x, h);
+    const attentions: Value[] = [], hiddenStates: Value[] = ctx.keepHiddenStates ? [h] : [];
     for (const layer of this.layers) {
       const o = layer.forward(p, h, maskBias, ctx);
       h = o.h;
       if (ctx.keepAttentions) attentions.push(o.probs);
+      if (ctx.keepHiddenStates) hiddenStates.push(h);
     }
     let pooled: Value | null = null;
     if (this.pooler) {
       const cls = F.squeeze(F.slice(h, [0], [1], [1]), [1]);                                    // [B, H]
       pooled = F.tanh(this.pooler.forward(p, cls));
     }
-    return { hidden: h, pooled, attentions };
+    return { hidden: h, pooled, attentions, hiddenStates };
   }
 }
