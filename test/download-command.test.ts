@@ -19,7 +19,7 @@ useVscodeStub();
 const files = tinyBert();
 const MODEL_BYTES = files['model.safetensors']!.length;
 const v1 = { ...files, 'config.json': Buffer.from(JSON.stringify({ ...JSON.parse(files['config.json']!.toString()), bertlab_test: 'v1' })) };
-const roberta = { ...files, 'config.json': Buffer.from(JSON.stringify({ ...JSON.parse(files['config.json']!.toString()), model_type: 'roberta' })) };
+const roberta = { ...files, 'config.json': Buffer.from(JSON.stringify({ ...JSON.parse(files['config.json']!.toString()), model_type: 'electra' })) };
 let srv: HubServer;
 let work: string;
 let n = 0;
@@ -79,7 +79,7 @@ describe('Download Model…', async () => {
     assert.ok(r);
     // The pick: every well-known id with its family and whether it loads today.
     for (const m of WELL_KNOWN) assert.ok(shown.some((i) => i.label === m.id && i.description === `${m.family} · ${m.loads ? 'loads today' : 'after the model-family work'}`), m.id);
-    assert.ok(WELL_KNOWN.find((m) => m.id === 'bert-base-uncased')!.loads && !WELL_KNOWN.find((m) => m.id === 'roberta-base')!.loads);
+    assert.ok(WELL_KNOWN.find((m) => m.id === 'bert-base-uncased')!.loads && !WELL_KNOWN.find((m) => m.id === 'distilbert-base-uncased')!.loads);
     assert.equal(validate!('org/name@refs/pr/1'), undefined);
     assert.match(validate!('../etc/passwd') ?? '', /a Hub id is/);
     assert.match(validate!('org/name@bad rev') ?? '', /a Hub id is/);
@@ -165,7 +165,7 @@ describe('Download Model…', async () => {
     messages.length = 0;
     await within(downloadModel(deps, 'org/roberta-like'), 60_000, 'download');
     const warn = messages.find((m) => m.kind === 'warning')!;
-    assert.match(warn.text, /org\/roberta-like downloaded 6 files, but BERT Lab cannot load it yet: model_type roberta: not supported yet/);
+    assert.match(warn.text, /org\/roberta-like downloaded 6 files, but BERT Lab cannot load it yet: model_type electra: not supported yet/);
     assert.deepEqual(warn.options, [], 'no Fine-tune / Predictions buttons');
 
     messages.length = 0;

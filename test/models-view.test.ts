@@ -32,7 +32,7 @@ const tinySize = TINY_FILES.reduce((a, f) => a + files[f]!.length, 0) + v1Config
 before(() => {
   snapMain = addSnapshot(cache, 'org/tiny-bert', files, { commit: commitOf('main'), refs: ['main'] });
   snapV1 = addSnapshot(cache, 'org/tiny-bert', { ...files, 'config.json': v1Config }, { commit: commitOf('v1'), refs: ['v1.0'] });
-  addSnapshot(cache, 'org/roberta-like', { ...files, 'config.json': cfgWith({ model_type: 'roberta', architectures: ['RobertaForMaskedLM'] }) });
+  addSnapshot(cache, 'org/roberta-like', { ...files, 'config.json': cfgWith({ model_type: 'electra', architectures: ['ElectraForMaskedLM'] }) });
   addSnapshot(cache, 'org/pickle-only', { 'config.json': files['config.json']!, 'pytorch_model.bin': Buffer.alloc(1000, 1), 'vocab.txt': files['vocab.txt']! });
   snapNoOrg = addSnapshot(cache, 'tiny-bert', files);
 });
@@ -74,9 +74,9 @@ describe('Models view', async () => {
 
     // Why not: the family, or pickle-only weights.
     assert.equal(roberta!.contextValue, 'bertLab.model.unsupported');
-    assert.equal(roberta!.whyNot, 'model_type roberta: not supported yet (BERT Lab loads bert)');
+    assert.equal(roberta!.whyNot, 'model_type electra: not supported yet (BERT Lab loads bert, roberta)');
     assert.match(String(roberta!.description), /cannot load$/);
-    assert.match(unescapeMd((roberta!.tooltip as { value: string }).value), /RobertaForMaskedLM[\s\S]*cannot load it: model_type roberta/);
+    assert.match(unescapeMd((roberta!.tooltip as { value: string }).value), /ElectraForMaskedLM[\s\S]*cannot load it: model_type electra/);
     assert.equal(pickle!.contextValue, 'bertLab.model.unsupported');
     assert.match(pickle!.whyNot!, /only pytorch_model\.bin \(a PyTorch pickle/);
     assert.equal(noOrg!.ref, 'tiny-bert');

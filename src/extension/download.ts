@@ -17,7 +17,7 @@ export const WELL_KNOWN: readonly WellKnownModel[] = [
   { id: 'google-bert/bert-base-multilingual-cased', family: 'BERT', loads: true, note: '104 languages' },
   { id: 'sentence-transformers/all-MiniLM-L6-v2', family: 'BERT', loads: true, note: 'sentence embeddings, 6 layers (no MLM head)' },
   { id: 'distilbert-base-uncased', family: 'DistilBERT', loads: false, note: '6 layers, distilled from BERT' },
-  { id: 'roberta-base', family: 'RoBERTa', loads: false, note: 'BERT retrained without NSP' },
+  { id: 'roberta-base', family: 'RoBERTa', loads: true, note: 'BERT retrained without NSP' },
   { id: 'google/electra-small-discriminator', family: 'ELECTRA', loads: false, note: 'small and strong for classification' },
 ];
 

@@ -68,7 +68,7 @@ export function checkpointFolder(ref: string): string {
 }
 
 /** Model families BERT Lab loads today (issue 14 adds more). */
-export const LOADABLE_MODEL_TYPES: readonly string[] = ['bert'];
+export const LOADABLE_MODEL_TYPES: readonly string[] = ['bert', 'roberta'];
 
 /** Whether BERT Lab loads this snapshot: undefined when it does, else why not (for people). */
 export function whyNotLoadable(rev: CachedRevision): string | undefined {
