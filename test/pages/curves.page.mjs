@@ -49,6 +49,15 @@ const inspect = (p) => p.page.evaluate(() => {
 });
 const state = (p) => p.page.evaluate(() => window.acquireVsCodeApi().getState());
 const lastPosted = async (p, type) => (await p.posted()).filter((m) => m.type === type).at(-1);
+// Messages are posted asynchronously after a send or a click: poll (bounded) for one that matches.
+async function waitPosted(p, type, ok = () => true, ms = 10_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const m = (await p.posted()).filter((x) => x.type === type && ok(x)).at(-1);
+    if (m || Date.now() > end) return m;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 /** Waits for the page's pending redraw (live updates are throttled) and two frames. */
 const settle = async (p) => {
   await p.page.waitForFunction(() => !document.getElementById('app').hasAttribute('data-redrawing'));
@@ -197,13 +206,14 @@ for (const theme of ['dark', 'light']) {
       const before = (await lastPosted(p, 'saveFile')).data;
       await p.send({ type: 'curves/append', id: runA.id, rows: [{ step: 210, epoch: 2.1, time: 105, values: { loss: 0.2 } }], checkpoints: [{ step: 210, path: '/ws/runs/run-a/checkpoint-210', best: false }], live: true });
       await p.page.click('text=Export CSV');
-      const csv = (await lastPosted(p, 'saveFile')).data;
+      const csv = (await waitPosted(p, 'saveFile', (m) => m.data !== before))?.data;
       assert.notEqual(csv, before);
       assert.ok(csv.endsWith('run-a,205,2.05,102.5,,,1,,,\r\nrun-a,210,2.1,105,,,,,0.2,\r\n'));
     });
     await check('a malformed message is dropped and logged', async () => {
       await p.send({ type: 'curves/data', run: 5 });
-      const log = await lastPosted(p, 'log');
+      const log = await waitPosted(p, 'log', (m) => /dropped a message/.test(m.message));
+      assert.ok(log, 'a log message was posted');
       assert.equal(log.level, 'warn');
       assert.match(log.message, /dropped a message from the host: message\.run: expected an object/);
       assert.equal((await inspect(p)).length, 5, 'the charts are still there');
