@@ -190,9 +190,10 @@ def main():
     for i, (family, spec) in enumerate(FAMILIES.items()):
         if only and family not in only:
             continue
-        make(family, spec, 'mlm', 1000 + 10 * i)
+        seed = spec.get('seed', 10 * i)  # a family added later names its own seed, so the others' fixtures stay as they are
+        make(family, spec, 'mlm', 1000 + seed)
         if not spec.get('mlm_only'):
-            make(family, spec, 'cls', 2000 + 10 * i)
+            make(family, spec, 'cls', 2000 + seed)
 
 
 if __name__ == '__main__':
