@@ -22,7 +22,7 @@ describe('BertConfig', () => {
   const bad: [object, RegExp][] = [
     [{ hidden_size: 0 }, /field "hidden_size" is 0; it must be a positive integer/],
     [{ hidden_size: 100, num_attention_heads: 12 }, /field "num_attention_heads" is 12; it must divide hidden_size \(100\)/],
-    [{ hidden_act: 'gelu_new' }, /field "hidden_act" is "gelu_new"; supported: "gelu"/],
+    [{ hidden_act: 'swish' }, /field "hidden_act" is "swish"; supported: "gelu"/],
     [{ hidden_dropout_prob: 1.5 }, /field "hidden_dropout_prob" is 1.5; it must be a number in \[0, 1\)/],
     [{ model_type: 'roberta' }, /field "model_type" is "roberta"; this reader takes "bert" models only/],
     [{ pad_token_id: 40000 }, /field "pad_token_id" is 40000; it must be an integer id below vocab_size \(30522\)/],

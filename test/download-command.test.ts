@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { SUPPORTED_MODEL_TYPES } from '../src/engine/models/registry.js';
 import { TINY_FILES, tinyBert } from './hf-cache.js';
 import { HubServer, commitHash, sha256, startHubServer } from './hub-server.js';
 import { answers, executed, messages, progresses, settings, useVscodeStub, window as stubWindow } from './vscode-stub.js';
@@ -19,7 +20,7 @@ useVscodeStub();
 const files = tinyBert();
 const MODEL_BYTES = files['model.safetensors']!.length;
 const v1 = { ...files, 'config.json': Buffer.from(JSON.stringify({ ...JSON.parse(files['config.json']!.toString()), bertlab_test: 'v1' })) };
-const roberta = { ...files, 'config.json': Buffer.from(JSON.stringify({ ...JSON.parse(files['config.json']!.toString()), model_type: 'electra' })) };
+const roberta = { ...files, 'config.json': Buffer.from(JSON.stringify({ ...JSON.parse(files['config.json']!.toString()), model_type: 'deberta-v2' })) };
 let srv: HubServer;
 let work: string;
 let n = 0;
@@ -63,7 +64,7 @@ async function until(cond: () => boolean, what: string, ms = 10_000): Promise<vo
 const repo = (id: string) => join(cache, `models--${id.replace('/', '--')}`);
 
 describe('Download Model…', async () => {
-  const { downloadModel, progressMessage, WELL_KNOWN } = await import('../src/extension/download.js');
+  const { downloadModel, progressMessage, WELL_KNOWN, wellKnownDescription } = await import('../src/extension/download.js');
   let changed = 0;
   const deps = { changed: () => { changed++; } };
 
@@ -78,8 +79,10 @@ describe('Download Model…', async () => {
     const r = await within(downloadModel(deps), 60_000, 'download');
     assert.ok(r);
     // The pick: every well-known id with its family and whether it loads today.
-    for (const m of WELL_KNOWN) assert.ok(shown.some((i) => i.label === m.id && i.description === `${m.family} · ${m.loads ? 'loads today' : 'after the model-family work'}`), m.id);
-    assert.ok(WELL_KNOWN.find((m) => m.id === 'bert-base-uncased')!.loads && !WELL_KNOWN.find((m) => m.id === 'distilbert-base-uncased')!.loads);
+    for (const m of WELL_KNOWN) assert.ok(shown.some((i) => i.label === m.id && i.description === `${m.family} · ${SUPPORTED_MODEL_TYPES.includes(m.modelType) ? 'loads' : 'not supported yet'}`), m.id);
+    assert.equal(shown.find((i) => i.label === 'bert-base-uncased')?.description, 'BERT · loads');
+    assert.equal(shown.find((i) => i.label === 'roberta-base')?.description, 'RoBERTa · loads');
+    assert.equal(wellKnownDescription({ id: 'microsoft/deberta-v3-small', family: 'DeBERTa-v2', modelType: 'deberta-v2', note: '' }), 'DeBERTa-v2 · not supported yet');
     assert.equal(validate!('org/name@refs/pr/1'), undefined);
     assert.match(validate!('../etc/passwd') ?? '', /a Hub id is/);
     assert.match(validate!('org/name@bad rev') ?? '', /a Hub id is/);
@@ -165,7 +168,7 @@ describe('Download Model…', async () => {
     messages.length = 0;
     await within(downloadModel(deps, 'org/roberta-like'), 60_000, 'download');
     const warn = messages.find((m) => m.kind === 'warning')!;
-    assert.match(warn.text, /org\/roberta-like downloaded 6 files, but BERT Lab cannot load it yet: model_type electra: not supported yet/);
+    assert.match(warn.text, /org\/roberta-like downloaded 6 files, but BERT Lab cannot load it yet: model_type deberta-v2: not supported yet/);
     assert.deepEqual(warn.options, [], 'no Fine-tune / Predictions buttons');
 
     messages.length = 0;

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { BertPipeline } from '../src/engine/infer/pipeline.js';
+import { SUPPORTED_MODEL_TYPES } from '../src/engine/models/registry.js';
 import { parseTrainingConfig } from '../src/engine/train/config.js';
 import { FIXTURE, TINY_FILES, addSnapshot, commitOf, tinyBert } from './hf-cache.js';
 import { Uri, answers, created, messages, settings, useVscodeStub, window as stubWindow, workspace as stubWorkspace, workspaceSettings } from './vscode-stub.js';
@@ -32,7 +33,7 @@ const tinySize = TINY_FILES.reduce((a, f) => a + files[f]!.length, 0) + v1Config
 before(() => {
   snapMain = addSnapshot(cache, 'org/tiny-bert', files, { commit: commitOf('main'), refs: ['main'] });
   snapV1 = addSnapshot(cache, 'org/tiny-bert', { ...files, 'config.json': v1Config }, { commit: commitOf('v1'), refs: ['v1.0'] });
-  addSnapshot(cache, 'org/roberta-like', { ...files, 'config.json': cfgWith({ model_type: 'electra', architectures: ['ElectraForMaskedLM'] }) });
+  addSnapshot(cache, 'org/roberta-like', { ...files, 'config.json': cfgWith({ model_type: 'deberta-v2', architectures: ['DebertaV2ForMaskedLM'] }) });
   addSnapshot(cache, 'org/pickle-only', { 'config.json': files['config.json']!, 'pytorch_model.bin': Buffer.alloc(1000, 1), 'vocab.txt': files['vocab.txt']! });
   snapNoOrg = addSnapshot(cache, 'tiny-bert', files);
 });
@@ -74,9 +75,9 @@ describe('Models view', async () => {
 
     // Why not: the family, or pickle-only weights.
     assert.equal(roberta!.contextValue, 'bertLab.model.unsupported');
-    assert.equal(roberta!.whyNot, 'model_type electra: not supported yet (BERT Lab loads bert, roberta)');
+    assert.equal(roberta!.whyNot, `model_type deberta-v2: not supported yet (BERT Lab loads ${SUPPORTED_MODEL_TYPES.join(', ')})`);
     assert.match(String(roberta!.description), /cannot load$/);
-    assert.match(unescapeMd((roberta!.tooltip as { value: string }).value), /ElectraForMaskedLM[\s\S]*cannot load it: model_type electra/);
+    assert.match(unescapeMd((roberta!.tooltip as { value: string }).value), /DebertaV2ForMaskedLM[\s\S]*cannot load it: model_type deberta-v2/);
     assert.equal(pickle!.contextValue, 'bertLab.model.unsupported');
     assert.match(pickle!.whyNot!, /only pytorch_model\.bin \(a PyTorch pickle/);
     assert.equal(noOrg!.ref, 'tiny-bert');

@@ -6,20 +6,23 @@
  */
 import * as vscode from 'vscode';
 import { type HubProgress, type ResolvedModel, fmtBytes, isHubError, resolveModel, scanCache } from '../engine/hub/index.js';
-import { cacheDir, formatModelRef, mainRevision, offline, parseModelRef, whyNotLoadable } from './hub.js';
+import { LOADABLE_MODEL_TYPES, cacheDir, formatModelRef, mainRevision, offline, parseModelRef, whyNotLoadable } from './hub.js';
 
-export interface WellKnownModel { id: string; family: string; /** Loads today (BERT); the others after the model-family work (issue 14). */ loads: boolean; note: string }
+export interface WellKnownModel { id: string; family: string; /** config.json's model_type: the model loads when the registry has it. */ modelType: string; note: string }
 
 export const WELL_KNOWN: readonly WellKnownModel[] = [
-  { id: 'prajjwal1/bert-tiny', family: 'BERT', loads: true, note: '2 layers, 128 hidden: quick to try' },
-  { id: 'bert-base-uncased', family: 'BERT', loads: true, note: 'the original, lower-cased English' },
-  { id: 'bert-base-cased', family: 'BERT', loads: true, note: 'cased English' },
-  { id: 'google-bert/bert-base-multilingual-cased', family: 'BERT', loads: true, note: '104 languages' },
-  { id: 'sentence-transformers/all-MiniLM-L6-v2', family: 'BERT', loads: true, note: 'sentence embeddings, 6 layers (no MLM head)' },
-  { id: 'distilbert-base-uncased', family: 'DistilBERT', loads: false, note: '6 layers, distilled from BERT' },
-  { id: 'roberta-base', family: 'RoBERTa', loads: true, note: 'BERT retrained without NSP' },
-  { id: 'google/electra-small-discriminator', family: 'ELECTRA', loads: false, note: 'small and strong for classification' },
+  { id: 'prajjwal1/bert-tiny', family: 'BERT', modelType: 'bert', note: '2 layers, 128 hidden: quick to try' },
+  { id: 'bert-base-uncased', family: 'BERT', modelType: 'bert', note: 'the original, lower-cased English' },
+  { id: 'bert-base-cased', family: 'BERT', modelType: 'bert', note: 'cased English' },
+  { id: 'google-bert/bert-base-multilingual-cased', family: 'BERT', modelType: 'bert', note: '104 languages' },
+  { id: 'sentence-transformers/all-MiniLM-L6-v2', family: 'BERT', modelType: 'bert', note: 'sentence embeddings, 6 layers (no MLM head)' },
+  { id: 'distilbert-base-uncased', family: 'DistilBERT', modelType: 'distilbert', note: '6 layers, distilled from BERT' },
+  { id: 'roberta-base', family: 'RoBERTa', modelType: 'roberta', note: 'BERT retrained without NSP' },
+  { id: 'google/electra-small-discriminator', family: 'ELECTRA', modelType: 'electra', note: 'small and strong for classification' },
 ];
+
+/** What the pick says of a well-known model: its family, and whether this BERT Lab loads it. */
+export const wellKnownDescription = (m: WellKnownModel): string => `${m.family} · ${LOADABLE_MODEL_TYPES.includes(m.modelType) ? 'loads' : 'not supported yet'}`;
 
 /** The progress notification's message for one event: file, bytes of total, speed, time left. */
 export function progressMessage(p: HubProgress): string {
@@ -40,7 +43,7 @@ export function progressMessage(p: HubProgress): string {
 /** Asks for a model: a well-known id, or any id typed in (`id@revision` for another branch, tag or commit). */
 export async function pickModelRef(): Promise<string | undefined> {
   const other = { label: '$(edit) Another model id…', description: 'org/name, or org/name@revision', id: '' };
-  const items = WELL_KNOWN.map((m) => ({ label: m.id, description: `${m.family} · ${m.loads ? 'loads today' : 'after the model-family work'}`, detail: m.note, id: m.id }));
+  const items = WELL_KNOWN.map((m) => ({ label: m.id, description: wellKnownDescription(m), detail: m.note, id: m.id }));
   const pick = await vscode.window.showQuickPick([...items, other], { placeHolder: 'Model to download into the Hugging Face cache', matchOnDescription: true });
   if (!pick) return undefined;
   if (pick.id) return pick.id;

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type CachedModel, type CachedRevision, DEFAULT_REVISION, fmtBytes, hubCacheDir, hubOffline, isHubError, resolveModelFromCache, scanCache, validateHubId, validateRevision } from '../engine/hub/index.js';
 import { expandPath } from '../engine/hub/env.js';
+import { SUPPORTED_MODEL_TYPES } from '../engine/models/registry.js';
 import { settings } from './settings.js';
 
 /** The cache folder: bertLab.hub.cacheDir, else HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub. */
@@ -67,8 +68,8 @@ export function checkpointFolder(ref: string): string {
   }
 }
 
-/** Model families BERT Lab loads today (issue 14 adds more). */
-export const LOADABLE_MODEL_TYPES: readonly string[] = ['bert', 'roberta'];
+/** Model families BERT Lab loads: the engine's registry, so a family added there is offered here at once. */
+export const LOADABLE_MODEL_TYPES: readonly string[] = SUPPORTED_MODEL_TYPES;
 
 /** Whether BERT Lab loads this snapshot: undefined when it does, else why not (for people). */
 export function whyNotLoadable(rev: CachedRevision): string | undefined {

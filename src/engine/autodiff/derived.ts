@@ -6,7 +6,7 @@
 import { isFloat } from '../ir/dtype.js';
 import { BuildError, Value } from '../ir/graph.js';
 import {
-  abs, add, cast, div, equal, erf, exp, floor, gatherElements, gelu, layerNorm, less, log, logSoftmax, max, mod, mul, neg, not, range,
+  abs, add, cast, div, equal, erf, exp, floor, gatherElements, gelu, layerNorm, less, log, logSoftmax, max, mod, mul, neg, not, range, tanh,
   reduceMax, reduceMean, reduceProd, reduceSum, reshape, scalar, shapeOf, sqrt, squeeze, sub, sumAll, unsqueeze, where,
 } from './ops.js';
 
@@ -83,6 +83,10 @@ export function erfFloat64(x: Value): Value {
 /** GELU (erf form): the fused kernel, or its composition in float64. */
 export const geluAnyFloat = (x: Value): Value =>
   (x.dtype === 'float64' ? mul(mul(x, 0.5), add(erfFloat64(mul(x, Math.SQRT1_2)), 1)) : gelu(x));
+
+/** GELU, tanh approximation (HF's "gelu_new", "gelu_pytorch_tanh"): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+export const geluTanh = (x: Value): Value =>
+  mul(mul(x, 0.5), add(tanh(mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI))), 1));
 
 /** LayerNormalization over the last axis: the fused kernel, or in float64 the composition (the kernel's statistics are float32). */
 export const layerNormAnyFloat = (x: Value, scale: Value, bias: Value | null, epsilon: number): Value =>

@@ -8,7 +8,12 @@ import { BERT_FAMILY } from './bert/family.js';
 import { ROBERTA_FAMILY, XLM_ROBERTA_FAMILY } from './roberta/family.js';
 import { AnyModel, Family, HeadModel, MaskedLMModel, ModelConfig, SequenceClassificationModel } from './model.js';
 
-export const FAMILIES: readonly Family[] = [BERT_FAMILY, ROBERTA_FAMILY, XLM_ROBERTA_FAMILY];
+/** Every family, one per line: a new family adds its import above and its line here. */
+export const FAMILIES: readonly Family[] = [
+  BERT_FAMILY,
+  ROBERTA_FAMILY,
+  XLM_ROBERTA_FAMILY,
+];
 export const SUPPORTED_MODEL_TYPES: readonly string[] = FAMILIES.flatMap((f) => f.modelTypes);
 
 /** The family of `modelType` (absent: "bert", as BERT Lab's own early files). */

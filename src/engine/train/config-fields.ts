@@ -88,7 +88,7 @@ export const BERT_FIELDS: FieldsOf<Pick<BertConfig, KnownKeys<BertConfig>>> = {
   num_hidden_layers: int('Encoder layers (bert-base: 12).', 1, { default: 12 }),
   num_attention_heads: int('Attention heads; must divide hidden_size (bert-base: 12).', 1, { default: 12 }),
   intermediate_size: int('Feed-forward width (bert-base: 3072).', 1, { default: 3072 }),
-  hidden_act: oneOfStr('"gelu" is the exact erf form.', ['gelu', 'relu'], 'gelu'),
+  hidden_act: oneOfStr('"gelu" is the exact erf form; "gelu_new" and "gelu_pytorch_tanh" the tanh approximation.', ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu'], 'gelu'),
   hidden_dropout_prob: num('Dropout after embeddings, attention output and feed-forward.', { minimum: 0, exclusiveMaximum: 1 }, 0.1),
   attention_probs_dropout_prob: num('Dropout on attention probabilities.', { minimum: 0, exclusiveMaximum: 1 }, 0.1),
   max_position_embeddings: int('Longest sequence the model can read; ≥ max_seq_length.', 1, { default: 512 }),

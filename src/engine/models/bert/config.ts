@@ -2,6 +2,9 @@
  * BertConfig with Hugging Face's field names and defaults (transformers' BertConfig), validated
  * with errors that name the file, the field and the value.
  */
+export const HIDDEN_ACTS = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu'] as const;
+export type HiddenAct = typeof HIDDEN_ACTS[number];
+
 export interface BertConfig {
   /** "bert"; other families of the same shape (RoBERTa, …) reuse this type with their own. */
   model_type: string;
@@ -11,8 +14,8 @@ export interface BertConfig {
   num_hidden_layers: number;
   num_attention_heads: number;
   intermediate_size: number;
-  /** Only the exact erf GELU ("gelu") and "relu" are implemented; "gelu_new" etc. are refused. */
-  hidden_act: 'gelu' | 'relu';
+  /** The exact erf GELU ("gelu"), the tanh approximation ("gelu_new" = "gelu_pytorch_tanh"), "relu"; others are refused. */
+  hidden_act: HiddenAct;
   hidden_dropout_prob: number;
   attention_probs_dropout_prob: number;
   max_position_embeddings: number;
@@ -88,7 +91,7 @@ export function parseBertLikeConfig(json: unknown, source: string, defaults: Ber
     const v = cfg[f];
     if (typeof v !== 'number' || !(v > 0)) bad(f, v, 'it must be a positive number');
   }
-  if (cfg.hidden_act !== 'gelu' && cfg.hidden_act !== 'relu') bad('hidden_act', cfg.hidden_act, 'supported: "gelu" (exact, erf form) and "relu"');
+  if (!HIDDEN_ACTS.includes(cfg.hidden_act)) bad('hidden_act', cfg.hidden_act, 'supported: "gelu" (exact, erf form), "gelu_new" and "gelu_pytorch_tanh" (tanh form), "relu"');
   if (cfg.position_embedding_type !== 'absolute') bad('position_embedding_type', cfg.position_embedding_type, 'only "absolute" is supported');
   if (typeof cfg.pad_token_id !== 'number' || !Number.isInteger(cfg.pad_token_id) || cfg.pad_token_id < 0 || cfg.pad_token_id >= cfg.vocab_size) {
     bad('pad_token_id', cfg.pad_token_id, `it must be an integer id below vocab_size (${cfg.vocab_size})`);

@@ -6,7 +6,7 @@
  */
 import * as F from '../../autodiff/index.js';
 import { dropout, geluAnyFloat } from '../../autodiff/index.js';
-import { Value } from '../../ir/graph.js';
+import { BuildError, Value } from '../../ir/graph.js';
 import { Embedding, LayerNorm, Linear, ParamSet, ParamValues } from '../../nn/module.js';
 import { BertConfig } from './config.js';
 import type { Encoder, EncoderOutput } from '../model.js';
@@ -31,8 +31,45 @@ export class ForwardCtx {
   }
 }
 
+/** An HF activation name ("gelu" exact, "gelu_new" / "gelu_pytorch_tanh" tanh form, "relu"). */
+export function activate(name: string, x: Value): Value {
+  switch (name) {
+    case 'gelu': return geluAnyFloat(x);
+    case 'gelu_new': case 'gelu_pytorch_tanh': return F.geluTanh(x);
+    case 'relu': return F.relu(x);
+    default: throw new BuildError(`activation "${name}" is not implemented (gelu, gelu_new, gelu_pytorch_tanh, relu are)`);
+  }
+}
 /** config.hidden_act */
-export const activation = (cfg: BertConfig, x: Value): Value => (cfg.hidden_act === 'gelu' ? geluAnyFloat(x) : F.relu(x));
+export const activation = (cfg: BertConfig, x: Value): Value => activate(cfg.hidden_act, x);
+
+/**
+ * Multi-head scaled dot-product attention of every family: projections q, k, v of `h` [B, T, H]
+ * split into `heads`, softmax(q·kᵀ/√d + maskBias), dropout on the probabilities, and the merged
+ * context [B, T, H] (before the output projection) with the probabilities [B, heads, T, T].
+ */
+export function multiHeadAttention(p: ParamValues, h: Value, proj: { q: Linear; k: Linear; v: Linear }, heads: number, maskBias: Value | null, dropRate: number, ctx: ForwardCtx): { context: Value; probs: Value } {
+  const hd = (proj.q.outFeatures) / heads;
+  const split = (l: Linear) => F.transpose(F.reshape(l.forward(p, h), [0, 0, heads, hd]), [0, 2, 1, 3]); // [B, nh, T, hd]
+  const q = split(proj.q), k = split(proj.k), v = split(proj.v);
+  let scores = F.div(F.matmul(q, F.transpose(k, [0, 1, 3, 2])), Math.sqrt(hd));           // [B, nh, T, T]
+  if (maskBias) scores = F.add(scores, maskBias);
+  const probs = F.softmax(scores, -1);
+  const context = F.reshape(F.transpose(F.matmul(ctx.drop(probs, dropRate), v), [0, 2, 1, 3]), [0, 0, -1]); // [B, T, H]
+  return { context, probs };
+}
+
+/** Runs `layers` over `h`, collecting attentions and hidden states (with the input first) as ctx asks. */
+export function runLayers(h: Value, layers: readonly { forward(h: Value): { h: Value; probs: Value } }[], ctx: ForwardCtx): { hidden: Value; attentions: Value[]; hiddenStates: Value[] } {
+  const attentions: Value[] = [], hiddenStates: Value[] = ctx.keepHiddenStates ? [h] : [];
+  for (const layer of layers) {
+    const o = layer.forward(h);
+    h = o.h;
+    if (ctx.keepAttentions) attentions.push(o.probs);
+    if (ctx.keepHiddenStates) hiddenStates.push(h);
+  }
+  return { hidden: h, attentions, hiddenStates };
+}
 
 export const normalInit = (cfg: BertConfig) => ({ kind: 'normal' as const, std: cfg.initializer_range });
 
@@ -75,13 +112,7 @@ export class BertLayer {
   }
 
   forward(p: ParamValues, h: Value, maskBias: Value | null, ctx: ForwardCtx): { h: Value; probs: Value } {
-    const nh = this.cfg.num_attention_heads, hd = this.cfg.hidden_size / nh;
-    const heads = (l: Linear) => F.transpose(F.reshape(l.forward(p, h), [0, 0, nh, hd]), [0, 2, 1, 3]); // [B, nh, T, hd]
-    const q = heads(this.query), k = heads(this.key), v = heads(this.value);
-    let scores = F.div(F.matmul(q, F.transpose(k, [0, 1, 3, 2])), Math.sqrt(hd));           // [B, nh, T, T]
-    if (maskBias) scores = F.add(scores, maskBias);
-    const probs = F.softmax(scores, -1);
-    const context = F.reshape(F.transpose(F.matmul(ctx.drop(probs, this.cfg.attention_probs_dropout_prob), v), [0, 2, 1, 3]), [0, 0, -1]); // [B, T, H]
+    const { context, probs } = multiHeadAttention(p, h, { q: this.query, k: this.key, v: this.value }, this.cfg.num_attention_heads, maskBias, this.cfg.attention_probs_dropout_prob, ctx);
     const attn = this.attnNorm.forward(p, F.add(ctx.drop(this.attnOut.forward(p, context), this.cfg.hidden_dropout_prob), h));
     const inner = this.intermediate.forward(p, attn);                                           // [B, T, I]
     const act = activation(this.cfg, inner);
@@ -110,15 +141,9 @@ export class BertModel implements Encoder {
   }
 
   forward(p: ParamValues, x: BertInputs, ctx: ForwardCtx): BertOutput {
-    let h = this.embeddings.forward(p, x, ctx);                                                 // [B, T, H]
-    const maskBias = attentionBias(x, h);
-    const attentions: Value[] = [], hiddenStates: Value[] = ctx.keepHiddenStates ? [h] : [];
-    for (const layer of this.layers) {
-      const o = layer.forward(p, h, maskBias, ctx);
-      h = o.h;
-      if (ctx.keepAttentions) attentions.push(o.probs);
-      if (ctx.keepHiddenStates) hiddenStates.push(h);
-    }
+    const e = this.embeddings.forward(p, x, ctx);                                               // [B, T, H]
+    const maskBias = attentionBias(x, e);
+    const { hidden: h, attentions, hiddenStates } = runLayers(e, this.layers.map((l) => ({ forward: (y: Value) => l.forward(p, y, maskBias, ctx) })), ctx);
     let pooled: Value | null = null;
     if (this.pooler) {
       const cls = F.squeeze(F.slice(h, [0], [1], [1]), [1]);                                    // [B, H]

@@ -9,7 +9,7 @@ import * as F from '../../autodiff/index.js';
 import { Value } from '../../ir/graph.js';
 import { Embedding, LayerNorm, Linear, ParamSet, ParamValues, param } from '../../nn/module.js';
 import { BertConfig } from '../bert/config.js';
-import { BertInputs, BertLayer, ForwardCtx, attentionBias, normalInit } from '../bert/modeling.js';
+import { BertInputs, BertLayer, ForwardCtx, attentionBias, normalInit, runLayers } from '../bert/modeling.js';
 import { Encoder, EncoderOutput, LmHead, ProblemType, SequenceHead } from '../model.js';
 
 /**
@@ -61,16 +61,9 @@ export class RobertaModel implements Encoder {
       Array.from({ length: cfg.num_hidden_layers }, (_, i) => ps.scope(i, () => new BertLayer(ps, cfg)))));
   }
   forward(p: ParamValues, x: BertInputs, ctx: ForwardCtx): EncoderOutput {
-    let h = this.embeddings.forward(p, x, ctx);                                                 // [B, T, H]
-    const maskBias = attentionBias(x, h);
-    const attentions: Value[] = [], hiddenStates: Value[] = ctx.keepHiddenStates ? [h] : [];
-    for (const layer of this.layers) {
-      const o = layer.forward(p, h, maskBias, ctx);
-      h = o.h;
-      if (ctx.keepAttentions) attentions.push(o.probs);
-      if (ctx.keepHiddenStates) hiddenStates.push(h);
-    }
-    return { hidden: h, pooled: null, attentions, hiddenStates };
+    const e = this.embeddings.forward(p, x, ctx);                                               // [B, T, H]
+    const maskBias = attentionBias(x, e);
+    return { ...runLayers(e, this.layers.map((l) => ({ forward: (y: Value) => l.forward(p, y, maskBias, ctx) })), ctx), pooled: null };
   }
 }
 
