@@ -80,6 +80,16 @@ def roberta_tokenizer(folder):
     return tok
 
 
+def wordpiece_tokenizer(folder):
+    """BERT's uncased WordPiece tokenizer, with test/fixtures/hf-tiny-bert's vocabulary (DistilBERT, ELECTRA)."""
+    os.makedirs(folder, exist_ok=True)
+    shutil.copy(os.path.join(FIX, 'hf-tiny-bert', 'vocab.txt'), os.path.join(folder, 'vocab.txt'))
+    tok = transformers.BertTokenizerFast(os.path.join(folder, 'vocab.txt'), do_lower_case=True)
+    tok.model_max_length = 32
+    tok.save_pretrained(folder)
+    return tok
+
+
 FAMILIES = {
     'roberta': dict(
         cfg=transformers.RobertaConfig, mlm=transformers.RobertaForMaskedLM, cls=transformers.RobertaForSequenceClassification,

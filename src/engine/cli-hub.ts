@@ -12,7 +12,7 @@
  * process at once by the signal itself.
  */
 import { existsSync } from 'node:fs';
-import { InterruptedError, Io, UsageError } from './cli-io.js';
+import { InterruptedError, Io, UsageError, Values, str } from './cli-io.js';
 import { deleteCachedModel, scanCache } from './hub/cache.js';
 import { hubCacheDir } from './hub/env.js';
 import { HubError, isHubError } from './hub/errors.js';
@@ -94,6 +94,8 @@ const commitOf = (r: ResolvedModel) => `revision "${r.revision}"${r.commit && r.
 
 /** The --revision and --offline flags of a command that takes a checkpoint. */
 export interface HubFlags { revision?: string; offline: boolean }
+/** --revision and --offline of a command line. */
+export const hubFlags = (v: Values): HubFlags => ({ revision: str(v, 'revision'), offline: v['offline'] === true });
 
 /**
  * A command's checkpoint argument as a folder: a path that exists (or any name that cannot be a

@@ -25,3 +25,11 @@ export class InterruptedError extends Error {
     super(message, options);
   }
 }
+
+/** A command line's flags as parsed: strings, booleans, repeated strings. */
+export type Values = Record<string, string | boolean | string[] | undefined>;
+/** A parsed command line: its flags, integer flags already checked and converted, positionals. */
+export interface Parsed { values: Values; positionals: string[]; help: boolean; ints: Record<string, number> }
+
+/** A string flag's value (undefined when absent). */
+export const str = (v: Values, k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);

@@ -31,20 +31,15 @@ import { parseTrainingConfig, suggest } from './train/config.js';
 import type { ConfigDiagnostic } from './train/config-source.js';
 import { Trainer, TrainerEvent, TrainResult } from './train/trainer.js';
 import { lastCompleteCheckpoint } from './train/checkpoint.js';
-import { evaluateCheckpoint } from './train/evaluate.js';
-import { EngineWorker, WorkerSession } from './runtime/worker-client.js';
-import type { Device, SessionOptions } from './runtime/session.js';
-import type { ModelRunner } from './runtime/runner.js';
-import type { Feeds } from './runtime/tensor.js';
-import { BertPipeline, ClassifyResult, FillMaskResult } from './infer/pipeline.js';
-import { exportOnnxFolder } from './infer/export.js';
-import { readExamples } from './data/readers.js';
+import type { Device } from './runtime/session.js';
 import { isHubError } from './hub/errors.js';
 import { planRun } from './train/plan.js';
-import { InterruptedError, Io, UsageError } from './cli-io.js';
-import { HubFlags, cacheCommand, checkpointFolder, downloadCommand } from './cli-hub.js';
+import { InterruptedError, Io, Parsed, UsageError, str } from './cli-io.js';
+import { cacheCommand, downloadCommand, hubFlags } from './cli-hub.js';
+import { evaluate, exportCmd, formatNumber, predict } from './cli-infer.js';
+import { SafeWorker } from './cli-worker.js';
 
-export { UsageError };
+export { UsageError, formatNumber };
 export type { Io };
 
 // ---- the command-line surface ----------------------------------------------------------------
@@ -218,15 +213,14 @@ export function version(): string {
   return 'unknown';
 }
 
-type Values = Record<string, string | boolean | string[] | undefined>;
-interface Parsed { values: Values; positionals: string[]; help: boolean }
 
 /** parseArgs (tokens, not strict) and then checks with messages that name the flag and suggest the closest one. */
 export function parseCommand(name: string, args: string[]): Parsed {
   const c = COMMANDS[name]!;
   const options = Object.fromEntries(Object.entries(c.flags).map(([n, f]) => [n, { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) }]));
   const { values, positionals, tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
-  if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) return { values, positionals, help: true };
+  if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) return { values, positionals, help: true, ints: {} };
+  const ints: Record<string, number> = {};
   const seen = new Set<string>();
   for (const t of tokens) {
     if (t.kind !== 'option') continue;
@@ -243,7 +237,7 @@ export function parseCommand(name: string, args: string[]): Parsed {
     if (!f.multiple && seen.has(t.name)) throw new UsageError(`${t.rawName} is given more than once`);
     seen.add(t.name);
     if (f.type === 'string' && typeof t.value === 'string') {
-      if (f.int) intValue(t.name, t.value, f.int);
+      if (f.int) ints[t.name] = intValue(t.name, t.value, f.int);
       if (f.choices && !f.choices.includes(t.value)) {
         const s = suggest(t.value, f.choices);
         throw new UsageError(`--${t.name} "${t.value}" is not one of ${f.choices.join(', ')}${s ? ` (did you mean ${s}?)` : ''}`);
@@ -253,7 +247,7 @@ export function parseCommand(name: string, args: string[]): Parsed {
   const required = c.args.filter((a) => !a.optional).length;
   if (positionals.length > c.args.length) throw new UsageError(`unexpected argument "${positionals[c.args.length]}" (usage: bert-lab ${name} ${c.usage})`);
   if (positionals.length < required) throw new UsageError(`missing ${c.args.slice(positionals.length, required).map((a) => a.name).join(' and ')} (usage: bert-lab ${name} ${c.usage})`);
-  return { values, positionals, help: false };
+  return { values, positionals, help: false, ints };
 }
 
 /** An integer in [min, max], or a UsageError that names the flag, the value and the range. */
@@ -264,12 +258,6 @@ function intValue(name: string, raw: string, r: { min: number; max?: number }): 
   if (n < r.min || (r.max !== undefined && n > r.max)) throw new UsageError(`--${name} ${raw.trim()} is out of range (allowed: ${range})`);
   return n;
 }
-const str = (v: Values, k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
-const hubFlags = (v: Values): HubFlags => ({ revision: str(v, 'revision'), offline: v['offline'] === true });
-const int = (v: Values, k: string, name: string): number | undefined => {
-  const s = str(v, k);
-  return s === undefined ? undefined : intValue(k, s, COMMANDS[name]!.flags[k]!.int!);
-};
 
 // ---- output -------------------------------------------------------------------------------------
 
@@ -299,54 +287,6 @@ class Progress {
   line(s: string): void { this.io.stderr(`${this.io.tty ? '\r\x1b[K' : ''}${s}\n`); }
 }
 
-// ---- the engine worker, never ended while native code runs in it --------------------------------
-
-/**
- * An EngineWorker whose requests (session creation, runs, releases) are counted while they are
- * inside the worker. Ending the worker thread (worker.terminate(), or process.exit(), which ends
- * it too) while onnxruntime's session.run is in native code aborts the whole process once the
- * run returns (see the top of this file), so close() first refuses new requests, then waits for
- * the one in flight.
- */
-class SafeWorker {
-  private readonly worker = new EngineWorker();
-  private inFlight = 0;
-  private idle: (() => void)[] = [];
-  private closing: 'no' | 'reject' | 'abandon' = 'no';
-
-  /** A request is inside the worker (or its reply is on the way). */
-  get busy(): boolean { return this.inFlight > 0; }
-
-  private async track<T>(f: () => Promise<T>): Promise<T> {
-    // After close() nothing new reaches the worker; when the process is about to end, a caller still running just waits for the end.
-    if (this.closing === 'abandon') return new Promise<T>(() => {});
-    if (this.closing === 'reject') return Promise.reject(new Error('the engine worker is closed'));
-    this.inFlight++;
-    try { return await f(); } finally {
-      if (--this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
-    }
-  }
-
-  async createSession(model: Uint8Array, options: SessionOptions): Promise<ModelRunner & { choice: WorkerSession['choice'] }> {
-    const s = await this.track(() => this.worker.createSession(model, options));
-    return {
-      choice: s.choice,
-      run: (feeds: Feeds, fetch?: readonly string[]) => this.track(() => s.run(feeds, fetch)),
-      release: () => this.track(() => s.release()),
-    };
-  }
-
-  /**
-   * Refuses new requests, waits for the one in flight (onnxruntime cannot interrupt it), then ends
-   * the worker. New requests reject, or with `abandon` (the process is about to exit) never settle.
-   */
-  async close(opts: { abandon?: boolean } = {}): Promise<void> {
-    if (this.closing !== 'abandon') this.closing = opts.abandon ? 'abandon' : 'reject';
-    while (this.inFlight > 0) await new Promise<void>((r) => this.idle.push(r));
-    await this.worker.terminate();
-  }
-}
-
 // ---- train --------------------------------------------------------------------------------------
 
 type StopKind = 'SIGINT' | 'SIGTERM' | 'ipc';
@@ -357,7 +297,7 @@ const stopName = (k: StopKind) => (k === 'SIGINT' ? 'Ctrl-C (SIGINT)' : k === 'S
 async function train(p: Parsed, io: Io): Promise<number> {
   const v = p.values;
   const file = p.positionals[0]!;
-  const threads = int(v, 'threads', 'train');
+  const threads = p.ints['threads'];
   const dev = str(v, 'device') as Device | undefined;
   if (!existsSync(file)) throw new Error(`${file}: no such configuration file`);
   const warnings: ConfigDiagnostic[] = [];
@@ -495,105 +435,6 @@ async function train(p: Parsed, io: Io): Promise<number> {
     process.off('message', onMessage);
     process.disconnect?.();
   }
-}
-
-// ---- eval ---------------------------------------------------------------------------------------
-
-/** A metric or score in a table: 4 decimals, or an exponent for very large and very small values. */
-export const formatNumber = (x: number): string => (Math.abs(x) >= 1e6 || (x !== 0 && Math.abs(x) < 1e-4) ? x.toExponential(3) : x.toFixed(4));
-const num = formatNumber;
-
-async function evaluate(p: Parsed, io: Io): Promise<number> {
-  const v = p.values;
-  const data = str(v, 'data');
-  if (!data) throw new UsageError('missing --data <file>, the evaluation data (usage: bert-lab eval <checkpoint> --data <file> [flags])');
-  const batchSize = int(v, 'batch-size', 'eval'), maxSeqLength = int(v, 'max-seq-length', 'eval'), threads = int(v, 'threads', 'eval');
-  const dev = (str(v, 'device') ?? 'auto') as Device;
-  const folder = await checkpointFolder(p.positionals[0]!, hubFlags(v), io);
-  const worker = new SafeWorker();
-  try {
-    const r = await evaluateCheckpoint(folder, {
-      data: resolve(data), device: dev,
-      ...(batchSize !== undefined ? { batchSize } : {}), ...(maxSeqLength !== undefined ? { maxSeqLength } : {}), ...(threads !== undefined ? { threads } : {}),
-      ignoreUnknownLabels: v['ignore-unknown-labels'] === true,
-      runnerFor: (m) => worker.createSession(m, { device: dev, threads: threads ?? 0, purpose: 'infer' }),
-    });
-    for (const n of r.notes) io.stderr(`${n}\n`);
-    // (evaluateCheckpoint's notes may say so already.)
-    if (r.skipped && !r.notes.some((n) => /\bskipped\b/.test(n))) io.stderr(`skipped ${r.skipped} ${r.skipped === 1 ? 'example' : 'examples'} with labels the checkpoint does not know\n`);
-    if (v['json'] === true) {
-      io.stdout(`${JSON.stringify({ checkpoint: folder, data: resolve(data), metrics: r.metrics, examples: r.examples, skipped: r.skipped, ...(r.details !== undefined ? { details: r.details } : {}) })}\n`);
-    } else {
-      const rows = Object.entries(r.metrics).map(([k, x]) => [k, num(x)] as const);
-      const w = Math.max(6, ...rows.map(([k]) => k.length)), vw = Math.max(...rows.map(([, x]) => x.length), 5);
-      io.stdout(`${folder} on ${data}: ${r.examples} examples${r.skipped ? ` (${r.skipped} skipped)` : ''}\n`
-        + `  ${'metric'.padEnd(w)}  ${'value'.padStart(vw)}\n`
-        + rows.map(([k, x]) => `  ${k.padEnd(w)}  ${x.padStart(vw)}\n`).join(''));
-    }
-    return 0;
-  } finally {
-    await worker.close();
-  }
-}
-
-// ---- predict ------------------------------------------------------------------------------------
-
-/** Rows "rank  label  score" with the labels and scores aligned. */
-function scoreRows(rows: { label: string; score: number }[], indent: string): string {
-  const w = Math.max(...rows.map((r) => r.label.length)), rw = String(rows.length).length;
-  const scores = rows.map((r) => num(r.score)), sw = Math.max(...scores.map((s) => s.length));
-  return rows.map((r, i) => `${indent}${String(i + 1).padStart(rw)}  ${r.label.padEnd(w)}  ${scores[i]!.padStart(sw)}\n`).join('');
-}
-
-function predictionTable(text: string, r: FillMaskResult | ClassifyResult): string {
-  let s = `${text}\n`;
-  if ('masks' in r) {
-    r.masks.forEach((m, i) => {
-      s += `  ${text.slice(m.offset[0], m.offset[1])} ${r.masks.length > 1 ? `${i + 1} of ${r.masks.length} ` : ''}(characters ${m.offset[0]}-${m.offset[1]}):\n`;
-      s += scoreRows(m.predictions.map((x) => ({ label: x.token, score: x.score })), '    ');
-    });
-  } else s += scoreRows(r.labels, '    ');
-  return s;
-}
-
-async function predict(p: Parsed, io: Io): Promise<number> {
-  const v = p.values;
-  const texts = Array.isArray(v['text']) ? v['text'] : [], file = str(v, 'file');
-  if (!texts.length && !file) throw new UsageError('missing the inputs: give --text "…" or --file <file> (usage: bert-lab predict <checkpoint> (--text "…" | --file <file>) [flags])');
-  const topK = int(v, 'top-k', 'predict') ?? 5, threads = int(v, 'threads', 'predict');
-  const dev = (str(v, 'device') ?? 'cpu') as Device;
-  const json = v['json'] === true;
-  const folder = await checkpointFolder(p.positionals[0]!, hubFlags(v), io);
-  const worker = new SafeWorker();
-  try {
-    // Not pipelineFor: its cache would keep this call's worker for the next one (main runs more than once in tests).
-    const pipe = BertPipeline.load(folder, { device: dev, runnerFor: (m) => worker.createSession(m, { device: dev, threads: threads ?? 0, purpose: 'infer' }) });
-    const mlm = pipe.model.kind === 'mlm';
-    if (mlm && topK > pipe.cfg.vocab_size) throw new UsageError(`--top-k ${topK} is out of range (allowed: 1 to ${pipe.cfg.vocab_size}, the checkpoint's vocabulary)`);
-    const inputs: string[] = [...texts];
-    if (file) for await (const e of readExamples(file)) inputs.push(e.text);
-    let first = true;
-    for (const t of inputs) {
-      const r = mlm ? await pipe.fillMask(t, { topK }) : await pipe.classify(t);
-      if (json) { io.stdout(`${JSON.stringify({ text: t, ...r })}\n`); continue; }
-      io.stdout(`${first ? '' : '\n'}${predictionTable(t, r)}`);
-      first = false;
-      for (const w of r.warnings) io.stderr(`warning: ${JSON.stringify(t.length > 60 ? `${t.slice(0, 57)}…` : t)}: ${w}\n`);
-    }
-    return 0;
-  } finally {
-    await worker.close();
-  }
-}
-
-// ---- export -------------------------------------------------------------------------------------
-
-async function exportCmd(p: Parsed, io: Io): Promise<number> {
-  const [ckpt, out] = p.positionals as [string, string];
-  const r = exportOnnxFolder(await checkpointFolder(ckpt, hubFlags(p.values), io), out, { int8: p.values['no-int8'] !== true });
-  for (const n of r.notes) io.stderr(`${n}\n`);
-  for (const [f, bytes] of Object.entries(r.files)) io.stdout(`${join(r.folder, f)}${bytes ? `  ${(bytes / 1e6).toFixed(2)} MB` : ''}\n`);
-  return 0;
 }
 
 // ---- main ---------------------------------------------------------------------------------------
