@@ -12,9 +12,11 @@ import { describe, it } from 'node:test';
 import { CheckpointError, loadWeights, readConfig } from '../src/engine/models/bert/folder.js';
 import { SUPPORTED_MODEL_TYPES, modelForConfig, parseModelConfig } from '../src/engine/models/registry.js';
 import { aliasMasks } from '../src/engine/infer/pipeline.js';
-import { FIX, everywhereSuite, fixtureSuites } from './family-suite.js';
+import { FIX, everywhereSuite, exportSuite, fixtureSuites } from './family-suite.js';
 
 fixtureSuites(['hf-tiny-roberta', 'hf-tiny-roberta-cls', 'hf-tiny-xlm-roberta', 'hf-tiny-xlm-roberta-cls']);
+// Random weights (no clear winners): int8 measured 93.3% top-1 agreement; trained models reach ≥ 97% (test/infer.test.ts).
+exportSuite('hf-tiny-roberta', 0.85);
 
 describe('the registry', () => {
   it('an unknown model_type is refused, listing the supported ones', () => {

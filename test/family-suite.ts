@@ -14,7 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import * as F from '../src/engine/autodiff/index.js';
 import { Graph, Value } from '../src/engine/ir/graph.js';
 import { loadWeights, readConfig } from '../src/engine/models/bert/folder.js';
-import { ForwardCtx } from '../src/engine/models/bert/modeling.js';
+import { BertInputs, ForwardCtx } from '../src/engine/models/bert/modeling.js';
+import { ParamValues } from '../src/engine/nn/module.js';
 import { AnyModel, MaskedLMModel, SequenceClassificationModel } from '../src/engine/models/model.js';
 import { modelForConfig } from '../src/engine/models/registry.js';
 import { bindWeights, inferenceGraph } from '../src/engine/infer/graphs.js';
@@ -43,10 +44,10 @@ export function load(folder: string) {
 }
 
 /** Keys of a checkpoint that are parameters here: not the tied decoder, not the ignored buffers. */
-const ours = (model: AnyModel, keys: string[]): string[] => keys.filter((k) => !model.family.ignored.some((r) => r.test(k)));
+export const ours = (model: Pick<AnyModel, 'family'>, keys: string[]): string[] => keys.filter((k) => !model.family.ignored.some((r) => r.test(k)));
 
 /** The graph inputs of a case (token_type_ids only where the family reads them). */
-function inputs(g: Graph, model: AnyModel, c: Case) {
+export function inputs(g: Graph, model: Pick<AnyModel, 'family'>, c: Case) {
   const [B, T] = [c.input_ids.length, c.input_ids[0]!.length];
   const x = {
     inputIds: g.input('input_ids', 'int64', [B, T]), attentionMask: g.input('attention_mask', 'int64', [B, T]),
@@ -58,6 +59,30 @@ function inputs(g: Graph, model: AnyModel, c: Case) {
 }
 
 const top5 = (row: ArrayLike<number>): number[] => Array.from(row, (v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 5).map((x) => x[1]);
+
+/** A model's forward pass: what fixtureSuites compares (the discriminator of ELECTRA has one too). */
+export interface Forward extends Pick<AnyModel, 'family' | 'ps'> {
+  logits(p: ParamValues, x: BertInputs, ctx: ForwardCtx): { logits: Value; attentions: Value[]; hiddenStates: Value[] };
+}
+
+/** Runs case `c` through `model` with `weights`: logits, hidden states and attentions within 1e-4 of transformers'; the outputs. */
+export async function assertForward(model: Forward, weights: Record<string, Float32Array>, c: Case): Promise<Record<string, Tensor>> {
+  const g = new Graph('t');
+  const p = bindWeights(g, model.ps, weights);
+  const { x, feeds } = inputs(g, model, c);
+  const o = model.logits(p, x, new ForwardCtx(null, true, true));
+  g.output(o.logits, 'logits');
+  o.hiddenStates.forEach((h, i) => g.output(h, `hidden.${i}`));
+  o.attentions.forEach((a, i) => g.output(a, `attn.${i}`));
+  const out = await runGraph(g, feeds);
+  const d = maxAbsDiff(toNumbers(out['logits']!), flat(c.logits));
+  assert.ok(d <= 1e-4, `logits differ by ${d}`);
+  assert.equal(o.hiddenStates.length, c.hidden_states.length, 'hidden states');
+  assert.equal(o.attentions.length, c.attentions.length, 'attentions');
+  c.hidden_states.forEach((h, i) => { const dh = maxAbsDiff(toNumbers(out[`hidden.${i}`]!), flat(h)); assert.ok(dh <= 1e-4, `hidden state ${i} differs by ${dh}`); });
+  c.attentions.forEach((a, i) => { const da = maxAbsDiff(toNumbers(out[`attn.${i}`]!), flat(a)); assert.ok(da <= 1e-4, `attention ${i} differs by ${da}`); });
+  return out;
+}
 
 /** Names, forward pass and one training step's gradients of each fixture folder against transformers'. */
 export function fixtureSuites(folders: string[]): void {
@@ -77,21 +102,8 @@ export function fixtureSuites(folders: string[]): void {
       for (const c of expected(folder).cases) {
         it(`${folder}, ${c.name}: logits, hidden states and attentions within 1e-4; top-5 equal`, async () => {
           const { model, weights } = load(folder);
-          const g = new Graph('t');
-          const p = bindWeights(g, model.ps, weights);
-          const { x, feeds } = inputs(g, model, c);
-          const o = (model as MaskedLMModel).logits(p, x, new ForwardCtx(null, true, true));
-          g.output(o.logits, 'logits');
-          o.hiddenStates.forEach((h, i) => g.output(h, `hidden.${i}`));
-          o.attentions.forEach((a, i) => g.output(a, `attn.${i}`));
-          const out = await runGraph(g, feeds);
+          const out = await assertForward(model as MaskedLMModel, weights, c);
           const logits = toNumbers(out['logits']!);
-          const d = maxAbsDiff(logits, flat(c.logits));
-          assert.ok(d <= 1e-4, `logits differ by ${d}`);
-          assert.equal(o.hiddenStates.length, c.hidden_states.length, 'hidden states');
-          assert.equal(o.attentions.length, c.attentions.length, 'attentions');
-          c.hidden_states.forEach((h, i) => { const dh = maxAbsDiff(toNumbers(out[`hidden.${i}`]!), flat(h)); assert.ok(dh <= 1e-4, `hidden state ${i} differs by ${dh}`); });
-          c.attentions.forEach((a, i) => { const da = maxAbsDiff(toNumbers(out[`attn.${i}`]!), flat(a)); assert.ok(da <= 1e-4, `attention ${i} differs by ${da}`); });
           const V = out['logits']!.dims[out['logits']!.dims.length - 1]!, ref = flat(c.logits);
           for (let r = 0; r < logits.length / V; r++) {
             assert.deepEqual(top5(logits.slice(r * V, (r + 1) * V)), top5(ref.slice(r * V, (r + 1) * V)), `row ${r}: top-5 differ`);
@@ -129,19 +141,24 @@ export function fixtureSuites(folders: string[]): void {
         const tied = model.family.tied;
         const grads: Record<string, unknown> = { ...c.grads, ...(tied && c.grads[tied.word] === undefined && c.grads[tied.decoder] ? { [tied.word]: c.grads[tied.decoder] } : {}) };
         assert.deepEqual(ours(model, Object.keys(grads)).sort(), specs.map((s) => s.name).sort());
-        const globalMax = Math.max(...Object.values(grads).map((v) => Math.max(...flat(v).map(Math.abs))));
-        for (const s of specs) {
-          const ref = flat(grads[s.name]);
-          const mine = toNumbers(out[`grad.${s.name}`]!);
-          const scale = Math.max(...ref.map(Math.abs));
-          const d = maxAbsDiff(mine, ref);
-          // Relative to the tensor's largest gradient, plus 1e-6 of the largest gradient of all for key
-          // biases, whose true gradient is 0 (softmax ignores a shift along the key axis): both sides hold rounding noise.
-          assert.ok(d <= 1e-4 * scale + 1e-6 * globalMax, `${s.name}: gradients differ by ${d} (largest ${scale}, of all ${globalMax})`);
-        }
+        assertGrads(out, specs.map((s) => s.name), grads);
       });
     }
   });
+}
+
+/** Each parameter's gradient (graph output `grad.<name>`) against PyTorch's (`grads`, by name). */
+export function assertGrads(out: Record<string, Tensor>, names: string[], grads: Record<string, unknown>): void {
+  const globalMax = Math.max(...Object.values(grads).map((v) => Math.max(...flat(v).map(Math.abs))));
+  for (const name of names) {
+    const ref = flat(grads[name]);
+    const mine = toNumbers(out[`grad.${name}`]!);
+    const scale = Math.max(...ref.map(Math.abs));
+    const d = maxAbsDiff(mine, ref);
+    // Relative to the tensor's largest gradient, plus 1e-6 of the largest gradient of all for key
+    // biases, whose true gradient is 0 (softmax ignores a shift along the key axis): both sides hold rounding noise.
+    assert.ok(d <= 1e-4 * scale + 1e-6 * globalMax, `${name}: gradients differ by ${d} (largest ${scale}, of all ${globalMax})`);
+  }
 }
 
 /** What a family's runs must write: architectures and some keys of each folder. */
@@ -243,3 +260,59 @@ export function everywhereSuite(o: Everywhere): void {
     });
   });
 }
+
+/**
+ * A masked-LM folder written by transformers, exported here: transformers.js runs the exported
+ * folder offline and gives the same fill-mask top-5 and scores as BertPipeline; the int8 graph's
+ * top-1 agrees with fp32 on at least `minAgreement` of the masks over real sentences.
+ */
+export function exportSuite(folder: string, minAgreement: number): void {
+  describe(`${folder}: export to transformers.js, fp32 and int8`, () => {
+    let dir = '';
+    before(() => { dir = mkdtempSync(join(tmpdir(), 'fam-export-')); });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    // The first words of real sentences, one masked: short enough for the fixtures' 32 positions.
+    const texts = (mask: string) => sotuLines(40, 120).filter((_, i) => i % 97 === 0).slice(0, 60).map((l, k) => {
+      const w = l.text.split(' ').slice(0, 4);
+      return w.map((x, j) => (j === 1 + (k % 3) ? mask : x)).join(' ');
+    });
+
+    it('transformers.js (offline) gives the same top-5 and scores as fillMask', async () => {
+      const out = join(dir, 'exported');
+      exportOnnxFolder(join(FIX, folder), out, { int8: false });
+      const { pipeline, env } = await import('@huggingface/transformers');
+      env.allowRemoteModels = false;
+      env.localModelPath = dir + '/';
+      const fill = await pipeline('fill-mask', 'exported', { dtype: 'fp32' });
+      const ours = BertPipeline.load(join(FIX, folder));
+      try {
+        for (const text of texts(expected(folder).mask_token).slice(0, 10)) {
+          const theirs = await fill(text, { top_k: 5 }) as { score: number; token: number }[];
+          const res = await ours.fillMask(text, { topK: 5 });
+          assert.deepEqual(res.warnings, [], text);
+          const mine = res.masks[0]!.predictions;
+          assert.deepEqual(mine.map((p) => p.tokenId), theirs.map((t) => t.token), text);
+          mine.forEach((p, j) => assert.ok(Math.abs(p.score - theirs[j]!.score) < 1e-5, `${text}: score ${p.score} vs ${theirs[j]!.score}`));
+        }
+      } finally { await ours.dispose(); }
+    });
+
+    it(`int8: top-1 agrees with fp32 on ≥ ${100 * minAgreement}% of masks; the quantized file is smaller`, async () => {
+      const out = join(dir, 'int8');
+      const r = exportOnnxFolder(join(FIX, folder), out, { int8: true });
+      assert.ok(r.files['onnx/model_quantized.onnx']! < r.files['onnx/model.onnx']!, JSON.stringify(r.files));
+      const fp32 = BertPipeline.load(join(FIX, folder)), int8 = BertPipeline.load(join(FIX, folder), { int8: true });
+      try {
+        let agree = 0, total = 0;
+        for (const text of texts(expected(folder).mask_token)) {
+          const [a, b] = [await fp32.fillMask(text, { topK: 1 }), await int8.fillMask(text, { topK: 1 })];
+          a.masks.forEach((m, i) => { total++; if (m.predictions[0]!.tokenId === b.masks[i]!.predictions[0]!.tokenId) agree++; });
+        }
+        console.log(`# ${folder} int8: top-1 agreement ${(100 * agree / total).toFixed(1)}% of ${total} masks`);
+        assert.ok(total >= 50, `${total} masks`);
+        assert.ok(agree / total >= minAgreement, `${agree}/${total}`);
+      } finally { await fp32.dispose(); await int8.dispose(); }
+    });
+  });
+}
+
