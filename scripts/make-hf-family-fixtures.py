@@ -5,7 +5,8 @@ Development only: CI never runs Python; the fixtures it writes are committed.
     /tmp/pyref/bin/python scripts/make-hf-family-fixtures.py   # torch + transformers + tokenizers
 
 For each family F it writes test/fixtures/hf-tiny-F/ (…ForMaskedLM) and test/fixtures/hf-tiny-F-cls/
-(…ForSequenceClassification, 3 labels): config.json, model.safetensors, tokenizer files, and
+(…ForSequenceClassification, 3 labels), and test/fixtures/hf-tiny-F-<kind>/ for each of the family's
+`extra_kinds` (ELECTRA's discriminator, ElectraForPreTraining, as -disc): config.json, model.safetensors, tokenizer files, and
 expected.json with, per case, the input ids (chosen here and fed as ids by the tests), logits,
 every layer's hidden states and attentions; plus `grad`: one training step's loss on fixed labels
 (dropout off) and the gradient of every parameter, by state-dict name.
@@ -90,6 +91,37 @@ def wordpiece_tokenizer(folder):
     return tok
 
 
+def albert_tokenizer(folder):
+    """ALBERT's pipeline: a SentencePiece Unigram model (nmt_nfkc, ALBERT's <pad> <unk> [CLS] [SEP] [MASK] as ids 0-4)
+    trained on SENTENCES and some State of the Union sentences, converted by transformers.AlbertTokenizer (its
+    tokenizer.json holds the Precompiled normalizer of nmt_nfkc)."""
+    import glob
+    import re
+    import tempfile
+    import sentencepiece as spm
+    lines = []
+    for f in sorted(glob.glob(os.path.join(ROOT, 'node_modules', '@stdlib', 'datasets-sotu', 'data', '*.json')))[::20]:
+        with open(f, encoding='utf-8') as fh:
+            lines += [s for s in re.split(r'(?<=[.!?])\s+', json.load(fh)['text']) if s.strip()][:40]
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, 'corpus.txt'), 'w', encoding='utf-8') as fh:
+            fh.write('\n'.join(SENTENCES * 20 + lines))
+        spm.SentencePieceTrainer.train(
+            input=os.path.join(tmp, 'corpus.txt'), model_prefix=os.path.join(tmp, 'spiece'), vocab_size=300, model_type='unigram',
+            character_coverage=1.0, normalization_rule_name='nmt_nfkc', pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, pad_piece='<pad>',
+            unk_piece='<unk>', control_symbols=['[CLS]', '[SEP]'], user_defined_symbols=['[MASK]'], num_threads=1, minloglevel=2,
+            input_sentence_size=0, shuffle_input_sentence=False)
+        os.makedirs(os.path.join(tmp, 'spm'))
+        shutil.copy(os.path.join(tmp, 'spiece.model'), os.path.join(tmp, 'spm', 'spiece.model'))
+        tok = transformers.AlbertTokenizer.from_pretrained(os.path.join(tmp, 'spm'))  # converts spiece.model (AlbertConverter)
+    assert tok.convert_tokens_to_ids(['<pad>', '<unk>', '[CLS]', '[SEP]', '[MASK]']) == [0, 1, 2, 3, 4]
+    # transformers 5's AlbertTokenizer leaves token_type_ids out of its outputs; the model reads them (all 0 for one sentence).
+    tok.model_input_names = ['input_ids', 'token_type_ids', 'attention_mask']
+    tok.model_max_length = 32
+    tok.save_pretrained(folder)
+    return tok
+
+
 FAMILIES = {
     'roberta': dict(
         cfg=transformers.RobertaConfig, mlm=transformers.RobertaForMaskedLM, cls=transformers.RobertaForSequenceClassification,
@@ -101,6 +133,28 @@ FAMILIES = {
         tok=roberta_tokenizer, mask='<mask>', types=False,
         kw=dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48, max_position_embeddings=34,
                 type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5, hidden_act='relu')),
+    # embedding_size ≠ hidden_size, so electra.embeddings_project exists; the discriminator (ElectraForPreTraining) is a third folder.
+    # Other hidden_act values than the generator's exact GELU show the classifier's fixed GELU and the discriminator's hidden_act apart.
+    'electra': dict(
+        cfg=transformers.ElectraConfig, mlm=transformers.ElectraForMaskedLM, cls=transformers.ElectraForSequenceClassification,
+        extra_kinds={'disc': transformers.ElectraForPreTraining}, seed=200,
+        tok=wordpiece_tokenizer, mask='[MASK]', types=True,
+        kw=dict(embedding_size=16, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64, max_position_embeddings=34),
+        kind_kw={'cls': dict(hidden_act='gelu_new'), 'disc': dict(hidden_act='relu')}),
+    # DistilBERT's own field names; the classifier's folder has the fixed sinusoidal position embeddings.
+    'distilbert': dict(
+        cfg=transformers.DistilBertConfig, mlm=transformers.DistilBertForMaskedLM, cls=transformers.DistilBertForSequenceClassification, seed=100,
+        tok=wordpiece_tokenizer, mask='[MASK]', types=False,
+        kw=dict(dim=32, n_layers=2, n_heads=4, hidden_dim=64, max_position_embeddings=34, activation='gelu'),
+        kind_kw={'cls': dict(sinusoidal_pos_embds=True)}),
+    # Shared layers, embedding_size ≠ hidden_size: the masked LM's 3 layers are one group (ALBERT's usual sharing); the
+    # classifier's one group has inner_group_num 2, run 3 times (6 layers applied, 6 attentions). More groups or layers
+    # would take the classifier's folder over 1 MB (its tokenizer.json alone holds the 330 KB Precompiled charsmap).
+    'albert': dict(
+        cfg=transformers.AlbertConfig, mlm=transformers.AlbertForMaskedLM, cls=transformers.AlbertForSequenceClassification, seed=300,
+        tok=albert_tokenizer, mask='[MASK]', types=True,
+        kw=dict(embedding_size=16, hidden_size=32, num_hidden_layers=3, num_attention_heads=4, intermediate_size=64, max_position_embeddings=34),
+        kind_kw={'mlm': dict(num_hidden_groups=1, inner_group_num=1), 'cls': dict(num_hidden_groups=1, inner_group_num=2)}),
 }
 
 
@@ -135,13 +189,14 @@ def grads(model):
 
 
 def make(family, spec, kind, seed):
-    folder = os.path.join(FIX, f'hf-tiny-{family}' + ('-cls' if kind == 'cls' else ''))
+    folder = os.path.join(FIX, f'hf-tiny-{family}' + ('' if kind == 'mlm' else f'-{kind}'))
+    model_class = spec.get('extra_kinds', {}).get(kind) or spec[kind]
     shutil.rmtree(folder, ignore_errors=True)
     tok = spec['tok'](folder)
     extra = dict(num_labels=3, id2label={0: 'neg', 1: 'neu', 2: 'pos'}, label2id={'neg': 0, 'neu': 1, 'pos': 2}) if kind == 'cls' else {}
-    cfg = spec['cfg'](vocab_size=len(tok), initializer_range=0.2, attn_implementation='eager', **spec['kw'], **extra)
+    cfg = spec['cfg'](vocab_size=len(tok), initializer_range=0.2, attn_implementation='eager', **spec['kw'], **spec.get('kind_kw', {}).get(kind, {}), **extra)
     torch.manual_seed(seed)
-    model = spec[kind](cfg)
+    model = model_class(cfg)
     perturb(model, seed + 1)
     model.eval()
     model.save_pretrained(folder, safe_serialization=True)
@@ -168,6 +223,12 @@ def make(family, spec, kind, seed):
         logits = model(**kw).logits.reshape(B * T, -1)[positions]
         loss = torch.nn.functional.cross_entropy(logits, torch.tensor(labels))
         g.update(positions=positions, labels=labels)
+    elif kind == 'disc':
+        # A replaced-token detector's labels: 0/1 per token; the model's loss averages over attended tokens.
+        B, T = enc['input_ids'].shape
+        labels = [[(b * 3 + t) % 2 for t in range(T)] for b in range(B)]
+        loss = model(**kw, labels=torch.tensor(labels)).loss
+        g['labels'] = labels
     else:
         labels = [0, 2]
         loss = model(**kw, labels=torch.tensor(labels)).loss
@@ -183,7 +244,7 @@ def make(family, spec, kind, seed):
         'state_dict_keys': list(model.state_dict().keys()),
         'shapes': {'logits': '[B, T, V] or [B, labels]', 'hidden_states': '(L+1) x [B, T, H]', 'attentions': 'L x [B, heads, T, T]'},
         'cases': cases, 'grad': g})
-    again = spec[kind].from_pretrained(folder, attn_implementation='eager').eval()
+    again = model_class.from_pretrained(folder, attn_implementation='eager').eval()
     sa, sb = model.state_dict(), again.state_dict()
     assert not [k for k in sa if not torch.equal(sa[k], sb[k])], [k for k in sa if not torch.equal(sa[k], sb[k])]
     with torch.no_grad():
@@ -204,6 +265,8 @@ def main():
         make(family, spec, 'mlm', 1000 + seed)
         if not spec.get('mlm_only'):
             make(family, spec, 'cls', 2000 + seed)
+        for kind in spec.get('extra_kinds', {}):
+            make(family, spec, kind, 3000 + seed)
 
 
 if __name__ == '__main__':

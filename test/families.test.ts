@@ -1,5 +1,5 @@
 /**
- * The BERT family beyond BERT (RoBERTa, XLM-RoBERTa): folders written by transformers load with
+ * The BERT family beyond BERT (RoBERTa, XLM-RoBERTa here; DistilBERT, ELECTRA, ALBERT in test/family-<name>.test.ts): folders written by transformers load with
  * HF's parameter names and give the same numbers (test/family-suite.ts); the registry refuses other
  * model types by listing the supported ones; and RoBERTa trains, predicts, evaluates, exports and
  * shows attention through the same code as BERT.
@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CheckpointError, loadWeights, readConfig } from '../src/engine/models/bert/folder.js';
 import { SUPPORTED_MODEL_TYPES, modelForConfig, parseModelConfig } from '../src/engine/models/registry.js';
-import { aliasMasks } from '../src/engine/infer/pipeline.js';
+import { BertPipeline, aliasMasks } from '../src/engine/infer/pipeline.js';
+import { findMasks, maskAt } from '../src/engine/infer/mask-context.js';
 import { FIX, everywhereSuite, exportSuite, fixtureSuites } from './family-suite.js';
 
 fixtureSuites(['hf-tiny-roberta', 'hf-tiny-roberta-cls', 'hf-tiny-xlm-roberta', 'hf-tiny-xlm-roberta-cls']);
@@ -22,7 +23,7 @@ describe('the registry', () => {
   it('an unknown model_type is refused, listing the supported ones', () => {
     assert.throws(() => parseModelConfig({ model_type: 'gpt2' }, 'x/config.json'),
       (e: Error) => e.message.includes('x/config.json: field "model_type" is "gpt2"') && SUPPORTED_MODEL_TYPES.every((t) => e.message.includes(`"${t}"`)));
-    assert.deepEqual([...SUPPORTED_MODEL_TYPES], ['bert', 'roberta', 'xlm-roberta']);
+    assert.deepEqual([...SUPPORTED_MODEL_TYPES], ['bert', 'roberta', 'xlm-roberta', 'distilbert', 'electra', 'albert']);
   });
   it('RoBERTa and XLM-RoBERTa get their own defaults (pad 1, bos 0, eos 2; vocab 50265 and 30522)', () => {
     const r = parseModelConfig({ model_type: 'roberta' }), x = parseModelConfig({ model_type: 'xlm-roberta' });
@@ -48,6 +49,30 @@ describe('the registry', () => {
     assert.equal(b.text, 'x <longmask> y');
     assert.deepEqual([b.back(2), b.back(12), b.back(14)], [2, 8, 10]);
     assert.equal(aliasMasks('x [MASK]', '[MASK]').text, 'x [MASK]');
+    // And <mask> typed against a [MASK] model; both spellings in one text.
+    const c = aliasMasks('<mask> and [MASK] and <mask>.', '[MASK]');
+    assert.equal(c.text, '[MASK] and [MASK] and [MASK].');
+    assert.deepEqual([c.back(0), c.back(3), c.back(6), c.back(11), c.back(17), c.back(22), c.back(28), c.back(29)], [0, 3, 6, 11, 17, 22, 28, 29]);
+    assert.deepEqual([c.back(7), c.back(12)], [7, 12]);
+  });
+  it('attention reads a mask typed the other way as the model\'s own, with offsets into the typed text', async () => {
+    for (const [folder, typed, own] of [['hf-tiny-bert', '<mask>', '[MASK]'], ['hf-tiny-roberta', '[MASK]', '<mask>']] as const) {
+      const pipe = BertPipeline.load(join(FIX, folder));
+      try {
+        const text = `The ${typed} states met.`;
+        const r = await pipe.attention(text);
+        const i = r.tokens.indexOf(own);
+        assert.ok(i > 0, `${folder}: ${r.tokens.join(' ')}`);
+        assert.deepEqual(r.offsets[i], [4, 4 + typed.length]);
+        assert.equal(text.slice(...r.offsets[i + 1]!).trim(), r.tokens[i + 1]!.replace(/^Ġ/, ''));
+      } finally { await pipe.dispose(); }
+    }
+  });
+  it('the editor finds masks written either way ([MASK] and <mask>), in order', () => {
+    const t = 'a <mask> b [MASK] c <mask';
+    assert.deepEqual(findMasks(t), [{ start: 2, end: 8 }, { start: 11, end: 17 }]);
+    assert.deepEqual(maskAt(t, 5), { start: 2, end: 8 });
+    assert.equal(maskAt(t, 22), undefined);
   });
 });
 

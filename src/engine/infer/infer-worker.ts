@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { pipelineFor } from './pipeline.js';
 import { maskContext } from './mask-context.js';
+import { attentionMaps } from '../models/model.js';
 import { InferReply, InferRequest } from './infer-protocol.js';
 
 if (!parentPort) throw new Error('infer-worker.js must run in a worker thread (use InferenceWorker)');
@@ -31,8 +32,8 @@ port.on('message', async (req: InferRequest) => {
       case 'info': {
         const p = pipelineFor(req.folder);
         result = {
-          architecture: p.model.constructor.name, maxLength: p.cfg.max_position_embeddings, maskToken: p.maskToken,
-          labels: p.cfg.id2label ? Object.values(p.cfg.id2label) : [], layers: p.cfg.num_hidden_layers, heads: p.cfg.num_attention_heads,
+          architecture: p.model.architecture, maxLength: p.model.family.maxLength(p.cfg), maskToken: p.maskToken,
+          labels: p.cfg.id2label ? Object.values(p.cfg.id2label) : [], layers: attentionMaps(p.model.family, p.cfg), heads: p.cfg.num_attention_heads,
         };
         break;
       }

@@ -15,16 +15,23 @@ export interface MaskContext {
   mask: MaskSpan;
 }
 
-/** Every occurrence of `token` in `text` as UTF-16 spans. */
-export function findMasks(text: string, token = '[MASK]'): MaskSpan[] {
-  const out: MaskSpan[] = [];
-  for (let i = text.indexOf(token); i >= 0; i = text.indexOf(token, i + token.length)) out.push({ start: i, end: i + token.length });
-  return out;
+/**
+ * How a mask may be written: BERT's [MASK] and RoBERTa's <mask>. Each model reads either as its
+ * own mask token (pipeline.ts aliasMasks), so a hover or a prediction works whichever is typed.
+ */
+export const MASK_SPELLINGS: readonly string[] = ['[MASK]', '<mask>'];
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Every mask in `text` (any of `tokens`) as UTF-16 spans, in order. */
+export function findMasks(text: string, tokens: readonly string[] = MASK_SPELLINGS): MaskSpan[] {
+  const re = new RegExp(tokens.map(escape).join('|'), 'g');
+  return [...text.matchAll(re)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
 }
 
 /** The mask span containing document offset `at`, if any. */
-export const maskAt = (text: string, at: number, token = '[MASK]'): MaskSpan | undefined =>
-  findMasks(text, token).find((m) => at >= m.start && at <= m.end);
+export const maskAt = (text: string, at: number, tokens: readonly string[] = MASK_SPELLINGS): MaskSpan | undefined =>
+  findMasks(text, tokens).find((m) => at >= m.start && at <= m.end);
 
 /** The paragraph around `span`: bounded by blank lines (or the document's ends). */
 export function paragraphAround(text: string, span: MaskSpan): { start: number; end: number } {

@@ -9,13 +9,14 @@ import { join, resolve } from 'node:path';
 import { serializeModel } from '../ir/proto.js';
 import { CheckpointError, loadWeights, readConfig, weightsFile } from '../models/bert/folder.js';
 import { BertConfig } from '../models/bert/config.js';
-import { HeadModel, numLabels } from '../models/model.js';
+import { HeadModel, attentionMaps, numLabels } from '../models/model.js';
 import { modelForConfig } from '../models/registry.js';
 import { ModelRunner } from '../runtime/runner.js';
 import { Device, EngineSession } from '../runtime/session.js';
 import { HostTensor, tensor } from '../runtime/tensor.js';
 import { Encoding, WordPieceTokenizer, loadTokenizer } from '../tokenizer/index.js';
 import { Weights, inferenceGraph } from './graphs.js';
+import { findMasks } from './mask-context.js';
 import { quantizeDynamicInt8 } from './quantize.js';
 
 export interface MaskPrediction { tokenId: number; token: string; score: number; sequence: string }
@@ -157,8 +158,11 @@ export class BertPipeline {
 
   /** Attention probabilities of every layer and head, with the tokens and their offsets. */
   async attention(text: string, pair?: string): Promise<AttentionResult> {
-    const { enc, warnings } = this.encode(text, pair);
-    const L = this.cfg.num_hidden_layers;
+    // Masks typed the other way ([MASK] / <mask>) are read as the model's own; offsets stay the typed text's.
+    const a = aliasMasks(text, this.maskToken), b = pair === undefined ? undefined : aliasMasks(pair, this.maskToken);
+    const { enc: raw, warnings } = this.encode(a.text, b?.text);
+    const enc = { ...raw, offsets: raw.offsets.map(([s, e], i): [number, number] => (raw.sequenceIds[i] === 1 && b ? [b.back(s), b.back(e)] : [a.back(s), a.back(e)])) };
+    const L = attentionMaps(this.model.family, this.cfg);
     const runner = await this.runner('attentions', () => this.graphBytes('logits', { attentions: true }));
     const names = Array.from({ length: L }, (_, l) => `attentions.${l}`);
     const out = await runner.run(this.feeds(enc), names);
@@ -184,29 +188,31 @@ function fillIn(text: string, offset: [number, number], token: string, prefix: s
 }
 
 /**
- * `text` with every `[MASK]` replaced by the model's mask token (when that is another one, e.g.
- * RoBERTa's <mask>), and `back`, which maps an offset in the new text to the typed text.
+ * `text` with every mask spelled otherwise ([MASK] against a <mask> model, or <mask> against a
+ * [MASK] one) replaced by the model's mask token, and `back`, which maps an offset in the new text
+ * to the typed text (an offset inside a replaced mask maps into the typed one, clamped to its end).
  */
 export function aliasMasks(text: string, maskToken: string): { text: string; back: (offset: number) => number } {
-  const ALIAS = '[MASK]';
-  if (maskToken === ALIAS || !text.includes(ALIAS)) return { text, back: (o) => o };
-  const starts: number[] = []; // where each replaced mask starts in the new text
+  const typed = findMasks(text).filter((m) => text.slice(m.start, m.end) !== maskToken);
+  if (!typed.length) return { text, back: (o) => o };
+  // Each replaced mask: where it starts in the new text, and its typed span.
+  const spans: { at: number; start: number; end: number }[] = [];
   let out = '', from = 0;
-  for (let at = text.indexOf(ALIAS); at >= 0; at = text.indexOf(ALIAS, from)) {
-    out += text.slice(from, at);
-    starts.push(out.length);
+  for (const m of typed) {
+    out += text.slice(from, m.start);
+    spans.push({ at: out.length, start: m.start, end: m.end });
     out += maskToken;
-    from = at + ALIAS.length;
+    from = m.end;
   }
   out += text.slice(from);
-  const d = maskToken.length - ALIAS.length;
   return {
     text: out,
     back: (o) => {
-      let shift = 0;
-      for (const s of starts) {
-        if (o >= s + maskToken.length) shift += d;
-        else if (o > s) return Math.min(o - shift, s - shift + ALIAS.length); // inside a mask: clamp to it
+      let shift = 0; // new − typed offset after the masks passed so far
+      for (const s of spans) {
+        if (o >= s.at + maskToken.length) shift = s.at + maskToken.length - s.end;
+        else if (o > s.at) return Math.min(s.start + (o - s.at), s.end);
+        else break;
       }
       return o - shift;
     },

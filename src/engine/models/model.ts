@@ -42,9 +42,7 @@ export abstract class SequenceHead {
       case 'single_label_classification': return crossEntropy(logits, labels);
       case 'multi_label_classification': {
         if (labels.dtype !== logits.dtype || labels.rank !== 2) throw new BuildError(`multi-label classification needs ${logits.dtype} labels [batch, ${this.labels}], got ${labels}`);
-        // max(x, 0) − x·y + log(1 + e^(−|x|)): the numerically stable form (torch's BCEWithLogitsLoss).
-        const l = F.add(F.sub(F.relu(logits), F.mul(logits, labels)), F.log(F.add(F.exp(F.neg(F.abs(logits))), 1)));
-        return F.reduceMean(l, [0, 1]);
+        return F.reduceMean(bceWithLogits(logits, labels), [0, 1]);
       }
       case 'regression': {
         if (labels.dtype !== logits.dtype) throw new BuildError(`regression needs ${logits.dtype} labels, got ${labels}`);
@@ -64,7 +62,7 @@ export abstract class SequenceHead {
       case 'single_label_classification':
         return F.neg(F.squeeze(F.gatherElements(F.logSoftmax(logits, -1), F.unsqueeze(labels, [-1]), -1), [-1]));
       case 'multi_label_classification':
-        return F.reduceMean(F.add(F.sub(F.relu(logits), F.mul(logits, labels)), F.log(F.add(F.exp(F.neg(F.abs(logits))), 1))), [1]);
+        return F.reduceMean(bceWithLogits(logits, labels), [1]);
       case 'regression': {
         const d = F.sub(logits, labels.rank === 1 ? F.unsqueeze(labels, [1]) : labels);
         return F.reduceMean(F.mul(d, d), [1]);
@@ -73,6 +71,13 @@ export abstract class SequenceHead {
     }
   }
 }
+
+/** Elementwise BCE-with-logits, max(x, 0) − x·y + log(1 + e^(−|x|)): the numerically stable form (torch's BCEWithLogitsLoss). */
+export const bceWithLogits = (logits: Value, labels: Value): Value =>
+  F.add(F.sub(F.relu(logits), F.mul(logits, labels)), F.log(F.add(F.exp(F.neg(F.abs(logits))), 1)));
+
+/** The number of attention maps of `model`'s forward, one per applied layer. */
+export const attentionMaps = (family: Family, cfg: ModelConfig): number => family.attentionMaps?.(cfg) ?? cfg.num_hidden_layers;
 
 /** Number of labels of a classification config (HF: len(id2label), default 2). */
 export const numLabels = (cfg: ModelConfig): number => (cfg.id2label ? Object.keys(cfg.id2label).length : 2);
@@ -114,8 +119,12 @@ export interface Family {
   readonly tied: TiedDecoder | null;
   /** File keys that are not parameters here and need no note. */
   readonly ignored: readonly RegExp[];
-  /** Parameter prefixes of the embeddings and of the first `layers` layers (freezing). */
-  freezePrefixes(embeddings: boolean, layers: number): string[];
+  /** Parameter prefixes of the embeddings and of the first `layers` layers, and of what `cfg` never trains (freezing). */
+  freezePrefixes(embeddings: boolean, layers: number, cfg?: ModelConfig): string[];
+  /** How many attention maps (and hidden states after the embeddings) a forward gives; default num_hidden_layers (ALBERT: × inner_group_num). */
+  attentionMaps?(cfg: ModelConfig): number;
+  /** Architectures a folder of this family may name that load only to be fine-tuned: why each is refused elsewhere, and what to do. */
+  readonly fineTuneOnly?: Readonly<Record<string, string>>;
   /** Family-specific classes where they exist (BERT's); default: the generic ones below. */
   create?(kind: 'mlm' | 'cls', cfg: ModelConfig): HeadModel;
 }

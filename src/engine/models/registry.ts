@@ -6,6 +6,9 @@
 import { ConfigError } from './bert/config.js';
 import { BERT_FAMILY } from './bert/family.js';
 import { ROBERTA_FAMILY, XLM_ROBERTA_FAMILY } from './roberta/family.js';
+import { DISTILBERT_FAMILY } from './distilbert/family.js';
+import { ELECTRA_FAMILY } from './electra/family.js';
+import { ALBERT_FAMILY } from './albert/family.js';
 import { AnyModel, Family, HeadModel, MaskedLMModel, ModelConfig, SequenceClassificationModel } from './model.js';
 
 /** Every family, one per line: a new family adds its import above and its line here. */
@@ -13,6 +16,9 @@ export const FAMILIES: readonly Family[] = [
   BERT_FAMILY,
   ROBERTA_FAMILY,
   XLM_ROBERTA_FAMILY,
+  DISTILBERT_FAMILY,
+  ELECTRA_FAMILY,
+  ALBERT_FAMILY,
 ];
 export const SUPPORTED_MODEL_TYPES: readonly string[] = FAMILIES.flatMap((f) => f.modelTypes);
 
@@ -42,7 +48,8 @@ export function modelForConfig(cfg: ModelConfig, want?: 'mlm' | 'cls'): HeadMode
   else if (arch === undefined || arch === family.names.mlm || family.names.mlmAliases?.includes(arch)) kind = 'mlm';
   else if (arch === family.names.cls) kind = 'cls';
   else {
-    throw new ConfigError(`config.json: field "architectures" is ${JSON.stringify(cfg.architectures)}; BERT Lab supports ${family.names.mlm} and ${family.names.cls} for model_type "${cfg.model_type}"`);
+    const why = family.fineTuneOnly?.[arch];
+    throw new ConfigError(`config.json: field "architectures" is ${JSON.stringify(cfg.architectures)}; BERT Lab supports ${family.names.mlm} and ${family.names.cls} for model_type "${cfg.model_type}"${why ? `; ${why}` : ''}`);
   }
   return family.create ? family.create(kind, cfg) : kind === 'mlm' ? new MaskedLMModel(family, cfg) : new SequenceClassificationModel(family, cfg);
 }

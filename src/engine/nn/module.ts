@@ -13,8 +13,8 @@ export interface ParamSpec {
   decay: boolean;
 }
 
-/** Initial values; `zeroRow` zeroes one row (an embedding's padding index, as torch does). */
-export type Init = { kind: 'normal'; std: number; zeroRow?: number } | { kind: 'zeros' } | { kind: 'ones' } | { kind: 'uniform'; bound: number };
+/** Initial values; `zeroRow` zeroes one row (an embedding's padding index, as torch does); `values`: fixed ones (sinusoidal positions). */
+export type Init = { kind: 'normal'; std: number; zeroRow?: number } | { kind: 'zeros' } | { kind: 'ones' } | { kind: 'uniform'; bound: number } | { kind: 'values'; values: Float32Array };
 
 export class ParamSet {
   readonly specs: ParamSpec[] = [];
@@ -44,6 +44,7 @@ export class ParamSet {
       const n = p.shape.reduce((a, b) => a * b, 1), init = this.inits.get(p.name)!;
       const v = new Float32Array(n);
       if (init.kind === 'ones') v.fill(1);
+      else if (init.kind === 'values') v.set(init.values);
       else if (init.kind === 'uniform') for (let i = 0; i < n; i++) v[i] = (2 * random() - 1) * init.bound;
       else if (init.kind === 'normal') {
         for (let i = 0; i < n; i++) v[i] = init.std * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());

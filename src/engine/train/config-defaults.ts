@@ -58,6 +58,8 @@ function splitDefault(t: Pick<TaskConfig, 'validation_file' | 'validation_split_
  */
 export function applyTrainingDefaults(cfg: TrainingConfig, baseDir: string): ParsedTrainingConfig {
   const c = completeObject(cfg as unknown as Record<string, unknown>, TRAINING_FIELDS, baseDir) as unknown as ParsedTrainingConfig;
+  // The table's model_config defaults are bert-base's; another family's parseConfig fills its own (DistilBERT: n_layers 6, …).
+  if (cfg.model_config && (cfg.model_config.model_type ?? 'bert') !== 'bert') c.model_config = { ...cfg.model_config };
   if (c.tasks) c.tasks.forEach(splitDefault);
   else if (c.train_file !== undefined) splitDefault(c);
   // TrainingArguments.__post_init__: eval_steps defaults to logging_steps.

@@ -75,9 +75,10 @@ export const TASK_FIELDS: FieldsOf<TaskConfig> = {
 };
 
 export const TOKENIZER_FIELDS: FieldsOf<NonNullable<TrainingConfig['train_tokenizer']>> = {
-  vocab_size: int('Vocabulary size of the WordPiece tokenizer to train (special tokens included).', 1, { required: true }),
-  min_frequency: int('Ignore words seen fewer times than this.', 0),
-  lowercase: bool('Lower-case and strip accents, as bert-base-uncased.'),
+  type: oneOfStr('wordpiece: BERT\'s WordPiece ([CLS] [SEP] [MASK]…); bpe: RoBERTa\'s byte-level BPE (<s> <pad> </s> <unk> <mask>, no unknown characters).', ['wordpiece', 'bpe'], 'wordpiece'),
+  vocab_size: int('Vocabulary size of the tokenizer to train (special tokens included; bpe: at least 261).', 1, { required: true }),
+  min_frequency: int('wordpiece: ignore words seen fewer times than this; bpe: merge only pairs seen at least this often. Default 2.', 0),
+  lowercase: bool('wordpiece: lower-case and strip accents, as bert-base-uncased (default true); bpe: lower-case (default false, RoBERTa is cased).'),
 };
 
 export const BERT_FIELDS: FieldsOf<Pick<BertConfig, KnownKeys<BertConfig>>> = {
@@ -103,6 +104,32 @@ export const BERT_FIELDS: FieldsOf<Pick<BertConfig, KnownKeys<BertConfig>>> = {
   classifier_dropout: { type: 'anyOf', anyOf: [{ type: 'number', minimum: 0, exclusiveMaximum: 1 }, { type: 'null' }], description: 'Dropout before the classifier; null: hidden_dropout_prob.' },
 };
 
+/** DistilBertConfig's own names, for model_type "distilbert" (no table defaults: DistilBERT's are filled by its family). */
+export const DISTILBERT_FIELDS: Readonly<Record<string, Field>> = {
+  dim: int('DistilBERT: width of the encoder (BERT\'s hidden_size; distilbert-base: 768).', 1),
+  n_layers: int('DistilBERT: encoder layers (distilbert-base: 6).', 1),
+  n_heads: int('DistilBERT: attention heads; must divide dim (distilbert-base: 12).', 1),
+  hidden_dim: int('DistilBERT: feed-forward width (distilbert-base: 3072).', 1),
+  activation: oneOfStr('DistilBERT: the activation; "gelu" is the exact erf form (default "gelu").', ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu']),
+  dropout: num('DistilBERT: dropout after the embeddings and the feed-forward block (default 0.1).', { minimum: 0, exclusiveMaximum: 1 }),
+  attention_dropout: num('DistilBERT: dropout on attention probabilities (default 0.1).', { minimum: 0, exclusiveMaximum: 1 }),
+  sinusoidal_pos_embds: bool('DistilBERT: fixed sinusoidal position embeddings, never trained (default false).'),
+  seq_classif_dropout: num('DistilBERT: dropout before the classifier (default 0.2).', { minimum: 0, exclusiveMaximum: 1 }),
+  qa_dropout: num('DistilBERT: dropout of the question-answering head (default 0.1).', { minimum: 0, exclusiveMaximum: 1 }),
+  tie_word_embeddings: bool('DistilBERT: vocab_projector shares the word embeddings (must be true).'),
+};
+
+/** ElectraConfig's field beyond BERT's, for model_type "electra" (its other defaults are filled by its family). */
+export const ELECTRA_FIELDS: Readonly<Record<string, Field>> = {
+  embedding_size: int('ELECTRA and ALBERT: width of the embeddings, projected to hidden_size when they differ (electra-small, albert-base: 128).', 1),
+};
+
+export const ALBERT_FIELDS: Readonly<Record<string, Field>> = {
+  num_hidden_groups: int('ALBERT: groups of layer parameters; the layers share them (albert-base: 1).', 1),
+  inner_group_num: int('ALBERT: layers inside each group (albert-base: 1).', 1),
+  classifier_dropout_prob: num('ALBERT: dropout before the classifier (default 0.1).', { minimum: 0, exclusiveMaximum: 1 }),
+};
+
 export const TRAINING_FIELDS: FieldsOf<TrainingConfig> = {
   output_dir: pathStr('Where checkpoints (checkpoint-<step>/), trainer_state.json and the run log go.', { required: true }),
   overwrite_output_dir: bool('Train into a non-empty output_dir, replacing what is there.', false),
@@ -110,9 +137,9 @@ export const TRAINING_FIELDS: FieldsOf<TrainingConfig> = {
 
   model_name_or_path: modelRef('Start from this checkpoint (a folder, BERT Lab\'s or Hugging Face\'s, or a Hub id): transfer learning.'),
   model_revision: str('The revision of model_name_or_path and tokenizer_name when they are Hugging Face Hub ids: a branch, a tag or a full 40-character commit hash (as transformers\' model_revision).', { default: 'main' }),
-  model_config: { type: 'object', properties: BERT_FIELDS, description: 'A new model from scratch: BertConfig fields (HF names, bert-base defaults); vocab_size comes from the tokenizer.' },
+  model_config: { type: 'object', properties: { ...BERT_FIELDS, ...DISTILBERT_FIELDS, ...ELECTRA_FIELDS, ...ALBERT_FIELDS }, description: 'A new model from scratch: its config.json fields (HF names): model_type "bert" (bert-base defaults), "roberta", "xlm-roberta", "electra", "albert" (each with its own defaults) or "distilbert" (DistilBertConfig\'s names: dim, n_layers, …); vocab_size comes from the tokenizer.' },
   tokenizer_name: modelRef('A tokenizer folder, a tokenizer.json or a Hub id. Default: the model\'s, or the one trained by train_tokenizer.'),
-  train_tokenizer: { type: 'object', properties: TOKENIZER_FIELDS, description: 'Train a WordPiece vocabulary on the training text first (from-scratch pretraining).' },
+  train_tokenizer: { type: 'object', properties: TOKENIZER_FIELDS, description: 'Train a vocabulary on the training text first (from-scratch pretraining): WordPiece (BERT) or byte-level BPE (RoBERTa).' },
   freeze_embeddings: bool('Freeze the embeddings (no updates).', false),
   freeze_layers: int('Freeze the first n encoder layers.', 0, { default: 0 }),
 

@@ -95,9 +95,10 @@ export function checkRules(c: TrainingConfig, raw: Record<string, unknown>, ck: 
   const maxSeqLength = setting('max_seq_length');
   if (mc && !ck.hasErrorsUnder('model_config')) {
     if (mc.vocab_size !== undefined) ck.warn('model_config.vocab_size', `model_config.vocab_size (${mc.vocab_size}) is ignored: the vocabulary size comes from the tokenizer`);
+    let parsed: { num_hidden_layers: number } | undefined;
     try {
-      // parseBertConfig fills in the same bert-base defaults as the table's model_config fields.
-      parseModelConfig({ ...mc, vocab_size: mc.vocab_size ?? 30522 }, 'model_config');
+      // parseBertConfig fills in the same bert-base defaults as the table's model_config fields; another family its own.
+      parsed = parseModelConfig({ ...mc, vocab_size: mc.vocab_size ?? 30522 }, 'model_config');
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       const m = /^model_config: field "([^"]+)" is (.*)$/s.exec(e.message);
@@ -106,7 +107,7 @@ export function checkRules(c: TrainingConfig, raw: Record<string, unknown>, ck: 
     }
     const mpe = mc.max_position_embeddings ?? 512;
     if (maxSeqLength !== undefined && maxSeqLength > mpe) ck.error('max_seq_length', `max_seq_length is ${maxSeqLength}, more than model_config.max_position_embeddings (${mpe}); lower it or raise max_position_embeddings`);
-    const layers = mc.num_hidden_layers ?? 12;
+    const layers = parsed?.num_hidden_layers ?? mc.num_hidden_layers ?? 12;
     const freeze = setting('freeze_layers');
     if (freeze !== undefined && freeze > layers) ck.error('freeze_layers', `freeze_layers is ${freeze}, but the model has ${layers} layers`);
   }

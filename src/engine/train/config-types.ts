@@ -39,8 +39,8 @@ export interface TrainingConfig {
   model_config?: Partial<BertConfig>;
   /** A tokenizer folder, tokenizer.json or Hub id; default: the model's, or one trained (train_tokenizer). */
   tokenizer_name?: string;
-  /** Train a WordPiece vocabulary on the training text first (from-scratch pretraining). */
-  train_tokenizer?: { vocab_size: number; min_frequency?: number; lowercase?: boolean };
+  /** Train a vocabulary on the training text first (from-scratch pretraining): WordPiece (BERT) or byte-level BPE (RoBERTa). */
+  train_tokenizer?: { type?: 'wordpiece' | 'bpe'; vocab_size: number; min_frequency?: number; lowercase?: boolean };
   /** Freeze the embeddings / the first n encoder layers (their parameters get no updates). */
   freeze_embeddings?: boolean;
   freeze_layers?: number;

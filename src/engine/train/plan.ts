@@ -20,7 +20,7 @@ import { defaultBuckets } from '../data/batching.js';
 import { Rng } from '../data/rng.js';
 import { DatasetSpec, Example } from '../data/types.js';
 import { ParamSpec } from '../nn/module.js';
-import { WordPieceTokenizer, loadTokenizer, trainWordPiece } from '../tokenizer/index.js';
+import { WordPieceTokenizer, loadTokenizer, trainByteLevelBpe, trainWordPiece } from '../tokenizer/index.js';
 import { ParsedTrainingConfig, tasksOf } from './config.js';
 import { TaskConfig } from './config-types.js';
 import { ClassificationTask, MlmTask, TaskRuntime, TaskState } from './tasks.js';
@@ -224,8 +224,11 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
     const texts = data.flatMap((d) => d.train.flatMap((e) => (e.pair ? [e.text, e.pair] : [e.text])));
     // A streamed corpus lends the vocabulary trainer its first examples only.
     for (const [i, t] of taskCfgs.entries()) if (streams[i]) for await (const e of readExamples(t.train_file, { maxExamples: TOKENIZER_SAMPLE })) texts.push(e.text);
-    tokenizer = trainWordPiece(texts, { vocabSize: cfg.train_tokenizer.vocab_size, minFrequency: cfg.train_tokenizer.min_frequency ?? 2, normalizer: { lowercase: cfg.train_tokenizer.lowercase ?? true } });
-    log(`trained a WordPiece vocabulary of ${tokenizer.vocabSize} tokens on the training text`);
+    const t = cfg.train_tokenizer, minFrequency = t.min_frequency ?? 2;
+    tokenizer = t.type === 'bpe'
+      ? trainByteLevelBpe(texts, { vocabSize: t.vocab_size, minFrequency, lowercase: t.lowercase ?? false })
+      : trainWordPiece(texts, { vocabSize: t.vocab_size, minFrequency, normalizer: { lowercase: t.lowercase ?? true } });
+    log(`trained a ${t.type === 'bpe' ? 'byte-level BPE' : 'WordPiece'} vocabulary of ${tokenizer.vocabSize} tokens on the training text`);
   } else throw new Error('no tokenizer: set "model_name_or_path", "tokenizer_name", or "train_tokenizer"');
 
   // The model's config: the checkpoint's, or from model_config.
@@ -288,7 +291,7 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
   }
 
   // Frozen parameters.
-  const frozenPrefixes = family.freezePrefixes(cfg.freeze_embeddings, cfg.freeze_layers);
+  const frozenPrefixes = family.freezePrefixes(cfg.freeze_embeddings, cfg.freeze_layers, model.cfg);
   const isFrozen = (n: string) => frozenPrefixes.some((p) => n.startsWith(p));
   const trainable = model.ps.specs.filter((p) => !isFrozen(p.name)), frozen = model.ps.specs.filter((p) => isFrozen(p.name));
   if (frozen.length) log(`frozen: ${frozen.length} parameter tensors (${frozenPrefixes.join(', ')})`);

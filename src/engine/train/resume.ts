@@ -10,7 +10,8 @@
  * config.json the model's shape.
  */
 import { defaultBuckets } from '../data/batching.js';
-import { BertConfig, bertConfig } from '../models/bert/config.js';
+import { BertConfig } from '../models/bert/config.js';
+import { parseModelConfig } from '../models/registry.js';
 import { ParsedTrainingConfig, TRAINING_FIELDS, tasksOf } from './config.js';
 import type { TaskConfig, TrainingConfig } from './config-types.js';
 import { bestMetricOptions } from './best.js';
@@ -18,7 +19,7 @@ import { bestMetricOptions } from './best.js';
 export interface ConfigChange { field: string; was: unknown; now: unknown; why?: string }
 
 /** config.json fields that fix the shapes of the weights. */
-export const SHAPE_FIELDS = ['hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'vocab_size', 'max_position_embeddings', 'type_vocab_size'] as const;
+export const SHAPE_FIELDS = ['hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'vocab_size', 'max_position_embeddings', 'type_vocab_size', 'embedding_size', 'num_hidden_groups', 'inner_group_num'] as const;
 
 /** Training fields the checkpoint's state depends on, and how. */
 const FIXED: Record<string, string> = {
@@ -55,7 +56,7 @@ const describe = (c: ConfigChange): string => `${c.field} ${showValue(c.was)} â†
 
 const bucketsOf = (c: Pick<TrainingConfig, 'length_buckets' | 'max_seq_length'>): number[] | undefined =>
   c.length_buckets?.length ? c.length_buckets : c.max_seq_length !== undefined ? defaultBuckets(c.max_seq_length) : undefined;
-const tokenizerOf = (t: TrainingConfig['train_tokenizer']) => t && { vocab_size: t.vocab_size, min_frequency: t.min_frequency ?? 2, lowercase: t.lowercase ?? true };
+const tokenizerOf = (t: TrainingConfig['train_tokenizer']) => t && { vocab_size: t.vocab_size, min_frequency: t.min_frequency ?? 2, lowercase: t.lowercase ?? t.type !== 'bpe', ...(t.type === 'bpe' ? { type: 'bpe' } : {}) };
 
 export interface ResumeComparison {
   /** Changes the checkpoint cannot continue with. */
@@ -78,7 +79,7 @@ export function compareForResume(was: Partial<ParsedTrainingConfig> | null, now:
   if (src) {
     for (const f of SHAPE_FIELDS) if (src[f] !== ckpt[f]) refused.push({ field: `${f} (of model_name_or_path ${now.model_name_or_path})`, was: ckpt[f], now: src[f], why: 'the checkpoint\'s weights have the shapes of its config.json' });
   } else if (now.model_name_or_path === undefined && now.model_config) {
-    const m = bertConfig(now.model_config);
+    const m = parseModelConfig({ ...now.model_config, vocab_size: now.model_config.vocab_size ?? 30522 }, 'model_config');
     // vocab_size comes from the tokenizer (train_tokenizer is compared below).
     for (const f of SHAPE_FIELDS) if (f !== 'vocab_size' && m[f] !== ckpt[f]) refused.push({ field: `model_config.${f}`, was: ckpt[f], now: m[f], why: 'the checkpoint\'s weights have the shapes of its config.json' });
   }

@@ -5,6 +5,9 @@
  */
 
 export const MASK = '[MASK]';
+/** Every spelling of a mask the host accepts: [MASK], and RoBERTa's <mask> (each model reads either as its own). */
+export const MASKS: readonly string[] = [MASK, '<mask>'];
+const isMask = (s: string, mask: string) => s === mask || MASKS.includes(s);
 /** WordPiece's continuation prefix: "##ing" continues the word before it. */
 export const PIECE = '##';
 
@@ -27,14 +30,14 @@ export function wordGroups(tokens: readonly TokenLike[], mask = MASK): WordGroup
   const groups: WordGroup[] = [];
   tokens.forEach((t, i) => {
     const prev = tokens[i - 1], last = groups[groups.length - 1];
-    const joins = last && prev && !t.special && !prev.special && prev.text !== mask && t.text.startsWith(PIECE) && t.text.length > PIECE.length && prev.end === t.start;
+    const joins = last && prev && !t.special && !prev.special && !isMask(prev.text, mask) && t.text.startsWith(PIECE) && t.text.length > PIECE.length && prev.end === t.start;
     if (joins) { last.pieces.push(i); last.end = t.end; } else groups.push({ start: t.start, end: t.end, pieces: [i] });
   });
   return groups;
 }
 
 /** Whether a token chip can be clicked to mask it: not [CLS]/[SEP]/[PAD], not already a mask, not empty. */
-export const maskable = (t: TokenLike, mask = MASK): boolean => !t.special && t.text !== mask && t.end > t.start;
+export const maskable = (t: TokenLike, mask = MASK): boolean => !t.special && !isMask(t.text, mask) && t.end > t.start;
 
 /** The span to mask when token `i` is clicked: that piece, or (`whole`) its whole word; null when not maskable. */
 export function maskTarget(tokens: readonly TokenLike[], i: number, whole: boolean, mask = MASK): Span | null {
@@ -51,15 +54,18 @@ export function maskTarget(tokens: readonly TokenLike[], i: number, whole: boole
  * the mask (the text changed since the prediction).
  */
 export function fillPrediction(text: string, start: number, end: number, token: string, mask = MASK): string | null {
-  if (text.slice(start, end) !== mask) return null;
+  if (!isMask(text.slice(start, end), mask)) return null;
   if (token.startsWith(PIECE) && token.length > PIECE.length) return text.slice(0, start).replace(/\s+$/, '') + token.slice(PIECE.length) + text.slice(end);
   return text.slice(0, start) + token + text.slice(end);
 }
 
-/** The start offsets of every mask in `text`. */
-export function findMasks(text: string, mask = MASK): number[] {
+/** The start offsets of every mask in `text` ([MASK] or <mask>, or `masks`). */
+export function findMasks(text: string, masks: readonly string[] = MASKS): number[] {
   const out: number[] = [];
-  for (let i = text.indexOf(mask); i >= 0; i = text.indexOf(mask, i + mask.length)) out.push(i);
+  for (let i = 0; i < text.length;) {
+    const m = masks.find((x) => text.startsWith(x, i));
+    if (m) { out.push(i); i += m.length; } else i++;
+  }
   return out;
 }
 
