@@ -16,9 +16,10 @@ import { ALBERT_FAMILY } from '../src/engine/models/albert/family.js';
 import { modelForConfig, parseModelConfig } from '../src/engine/models/registry.js';
 import { MaskedLMModel } from '../src/engine/models/model.js';
 import { readSafetensors, writeSafetensors } from '../src/engine/checkpoint/safetensors.js';
-import { FIX, assertForward, everywhereSuite, expected, fixtureSuites } from './family-suite.js';
+import { FIX, assertForward, everywhereSuite, expected, fixtureSuites, exportSuite } from './family-suite.js';
 
 fixtureSuites(['hf-tiny-albert', 'hf-tiny-albert-cls']);
+exportSuite('hf-tiny-albert', 0.85);
 
 const TINY = { model_type: 'albert', vocab_size: 100, embedding_size: 16, hidden_size: 32, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 40 };
 

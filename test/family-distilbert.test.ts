@@ -20,9 +20,10 @@ import { Trainer } from '../src/engine/train/trainer.js';
 import { checkTrainingConfig, parseTrainingConfig } from '../src/engine/train/config.js';
 import { sotuLines } from './tiny-mlm.js';
 import { maxAbsDiff } from './helpers.js';
-import { FIX, everywhereSuite, fixtureSuites } from './family-suite.js';
+import { FIX, everywhereSuite, fixtureSuites, exportSuite } from './family-suite.js';
 
 fixtureSuites(['hf-tiny-distilbert', 'hf-tiny-distilbert-cls']);
+exportSuite('hf-tiny-distilbert', 0.85);
 
 /** DistilBertConfig's fields, as transformers writes them. */
 const DISTIL_FIELDS = ['dim', 'n_layers', 'n_heads', 'hidden_dim', 'activation', 'dropout', 'attention_dropout', 'sinusoidal_pos_embds', 'seq_classif_dropout',

@@ -24,9 +24,10 @@ import { readSafetensors } from '../src/engine/checkpoint/safetensors.js';
 import { tensor, toNumbers } from '../src/engine/runtime/tensor.js';
 import { runGraph } from './helpers.js';
 import { sotuLines } from './tiny-mlm.js';
-import { FIX, assertForward, assertGrads, everywhereSuite, expected, fixtureSuites, flat, inputs, ours } from './family-suite.js';
+import { FIX, assertForward, assertGrads, everywhereSuite, expected, fixtureSuites, flat, inputs, ours, exportSuite } from './family-suite.js';
 
 fixtureSuites(['hf-tiny-electra', 'hf-tiny-electra-cls']);
+exportSuite('hf-tiny-electra', 0.85);
 
 const DISC = 'hf-tiny-electra-disc';
 function loadDiscriminator() {
