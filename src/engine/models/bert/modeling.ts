@@ -73,26 +73,36 @@ export function runLayers(h: Value, layers: readonly { forward(h: Value): { h: V
 
 export const normalInit = (cfg: BertConfig) => ({ kind: 'normal' as const, std: cfg.initializer_range });
 
+/**
+ * Word + position + token-type embeddings, LayerNorm, dropout (BertEmbeddings; also RoBERTa's,
+ * ELECTRA's and ALBERT's at their widths). Positions are 0…T−1, or `positionIds(ids)` where a
+ * family counts them otherwise (RoBERTa: from padding_idx + 1, its position row padding_idx zero at init).
+ */
 export class BertEmbeddings {
   readonly word: Embedding;
   readonly position: Embedding;
   readonly tokenType: Embedding;
   readonly norm: LayerNorm;
-  constructor(ps: ParamSet, readonly cfg: BertConfig) {
+  constructor(ps: ParamSet, readonly cfg: BertConfig, private readonly positionIds?: (ids: Value, dtype: Value['dtype']) => Value) {
     const init = normalInit(cfg);
     [this.word, this.position, this.tokenType, this.norm] = ps.scope('embeddings', () => [
       new Embedding(ps, 'word_embeddings', cfg.vocab_size, cfg.hidden_size, { ...init, zeroRow: cfg.pad_token_id }),
-      new Embedding(ps, 'position_embeddings', cfg.max_position_embeddings, cfg.hidden_size, init),
+      new Embedding(ps, 'position_embeddings', cfg.max_position_embeddings, cfg.hidden_size, positionIds ? { ...init, zeroRow: cfg.pad_token_id } : init),
       new Embedding(ps, 'token_type_embeddings', cfg.type_vocab_size, cfg.hidden_size, init),
       new LayerNorm(ps, 'LayerNorm', cfg.hidden_size, cfg.layer_norm_eps),
     ] as const);
   }
   forward(p: ParamValues, x: BertInputs, ctx: ForwardCtx): Value {
     const ids = x.inputIds;
-    const T = F.gather(F.shapeOf(ids), F.scalar(ids, 1, 'int64'), 0);
-    const positions = F.range(F.scalar(T, 0), T, F.scalar(T, 1));                     // [T]
-    const types = x.tokenTypeIds ?? F.constantOfShape(F.shapeOf(ids), 'int64', 0);       // [B, T]
-    const sum = F.add(F.add(this.word.forward(p, ids), this.position.forward(p, positions)), this.tokenType.forward(p, types)); // [B, T, H]
+    const words = this.word.forward(p, ids);                                             // [B, T, H]
+    let positions: Value;
+    if (this.positionIds) positions = this.positionIds(ids, words.dtype);               // [B, T]
+    else {
+      const T = F.gather(F.shapeOf(ids), F.scalar(ids, 1, 'int64'), 0);
+      positions = F.range(F.scalar(T, 0), T, F.scalar(T, 1));                          // [T]
+    }
+    const types = x.tokenTypeIds ?? F.constantOfShape(F.shapeOf(ids), 'int64', 0);     // [B, T]
+    const sum = F.add(F.add(words, this.position.forward(p, positions)), this.tokenType.forward(p, types)); // [B, T, H]
     return ctx.drop(this.norm.forward(p, sum), this.cfg.hidden_dropout_prob);
   }
 }

@@ -7,9 +7,9 @@
  */
 import * as F from '../../autodiff/index.js';
 import { Value } from '../../ir/graph.js';
-import { Embedding, LayerNorm, Linear, ParamSet, ParamValues, param } from '../../nn/module.js';
+import { LayerNorm, Linear, ParamSet, ParamValues, param } from '../../nn/module.js';
 import { BertConfig } from '../bert/config.js';
-import { BertInputs, BertLayer, ForwardCtx, attentionBias, normalInit, runLayers } from '../bert/modeling.js';
+import { BertEmbeddings, BertInputs, BertLayer, ForwardCtx, attentionBias, normalInit, runLayers } from '../bert/modeling.js';
 import { Encoder, EncoderOutput, LmHead, ProblemType, SequenceHead } from '../model.js';
 
 /**
@@ -26,37 +26,13 @@ export function robertaPositions(ids: Value, padId: number, dtype: Value['dtype'
   return F.add(F.cast(count, 'int64'), F.scalar(ids, padId));
 }
 
-class RobertaEmbeddings {
-  readonly word: Embedding;
-  readonly position: Embedding;
-  readonly tokenType: Embedding;
-  readonly norm: LayerNorm;
-  constructor(ps: ParamSet, readonly cfg: BertConfig) {
-    const init = normalInit(cfg);
-    [this.word, this.tokenType, this.norm, this.position] = ps.scope('embeddings', () => [
-      new Embedding(ps, 'word_embeddings', cfg.vocab_size, cfg.hidden_size, { ...init, zeroRow: cfg.pad_token_id }),
-      new Embedding(ps, 'token_type_embeddings', cfg.type_vocab_size, cfg.hidden_size, init),
-      new LayerNorm(ps, 'LayerNorm', cfg.hidden_size, cfg.layer_norm_eps),
-      new Embedding(ps, 'position_embeddings', cfg.max_position_embeddings, cfg.hidden_size, { ...init, zeroRow: cfg.pad_token_id }),
-    ] as const);
-  }
-  forward(p: ParamValues, x: BertInputs, ctx: ForwardCtx): Value {
-    const ids = x.inputIds;
-    const words = this.word.forward(p, ids);                                                   // [B, T, H]
-    const positions = robertaPositions(ids, this.cfg.pad_token_id, words.dtype);               // [B, T]
-    // RoBERTa checkpoints have one token type; the ids are never fed (the tokenizers give 0).
-    const types = F.constantOfShape(F.shapeOf(ids), 'int64', 0);
-    const sum = F.add(F.add(words, this.tokenType.forward(p, types)), this.position.forward(p, positions));
-    return ctx.drop(this.norm.forward(p, sum), this.cfg.hidden_dropout_prob);
-  }
-}
-
 /** `roberta.*`: embeddings and BERT's encoder layers (the heads here never use a pooler). */
 export class RobertaModel implements Encoder {
-  readonly embeddings: RobertaEmbeddings;
+  readonly embeddings: BertEmbeddings;
   readonly layers: BertLayer[];
   constructor(ps: ParamSet, readonly cfg: BertConfig) {
-    this.embeddings = new RobertaEmbeddings(ps, cfg);
+    // RoBERTa's token types are never fed: the tokenizers give 0 and the graph has no such input.
+    this.embeddings = new BertEmbeddings(ps, cfg, (ids, dtype) => robertaPositions(ids, cfg.pad_token_id, dtype));
     this.layers = ps.scope('encoder', () => ps.scope('layer', () =>
       Array.from({ length: cfg.num_hidden_layers }, (_, i) => ps.scope(i, () => new BertLayer(ps, cfg)))));
   }
