@@ -27,7 +27,8 @@ from tokenizers import ByteLevelBPETokenizer, processors
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 FIX = os.path.join(ROOT, 'test', 'fixtures')
-ROUNDING = 'none: each value is the shortest decimal that parses back to the same float32'
+
+from hf_fixture_common import ROUNDING, f32, perturb, to_list, write_json  # noqa: E402 (next to this script)
 
 torch.use_deterministic_algorithms(True)
 torch.set_num_threads(1)
@@ -38,31 +39,6 @@ SENTENCES = [
     'The government shall pay the public debt of the nation.', 'The president will report to congress.',
     'Peace and commerce with all nations.', 'The people have a right to know.',
 ]
-
-
-def f32(x):
-    v = float(np.format_float_positional(np.float32(x), unique=True, trim='-'))
-    assert np.float32(v) == np.float32(x)
-    return v
-
-
-def to_list(t):
-    a = t.detach().to(torch.float32).numpy()
-    return np.vectorize(f32, otypes=[object])(a).tolist() if a.ndim else f32(a)
-
-
-def write_json(path, obj):
-    with open(path, 'w') as fh:
-        json.dump(obj, fh, separators=(',', ':'))
-        fh.write('\n')
-
-
-def perturb(model, seed):
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith('.bias') or 'LayerNorm' in name or 'layer_norm' in name:
-                p.add_(torch.randn(p.shape, generator=g) * 0.1)
 
 
 def roberta_tokenizer(folder):

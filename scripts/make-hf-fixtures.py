@@ -39,8 +39,8 @@ MLM_DIR = os.path.join(ROOT, 'test', 'fixtures', 'hf-tiny-bert')
 CLS_DIR = os.path.join(ROOT, 'test', 'fixtures', 'hf-tiny-bert-cls')
 SPECIAL = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']  # ids 0..4, in this order
 VOCAB_SIZE = 500
-# Values in expected.json: the shortest decimal that reads back as the same float32 (exact).
-ROUNDING = 'none: each value is the shortest decimal that parses back to the same float32'
+
+from hf_fixture_common import ROUNDING, f32, perturb, to_list, write_json  # noqa: E402 (next to this script)
 
 torch.use_deterministic_algorithms(True)
 torch.set_num_threads(1)
@@ -97,28 +97,6 @@ def config(vocab_size, **extra):
                       intermediate_size=64, max_position_embeddings=64, type_vocab_size=2, hidden_act='gelu',
                       initializer_range=0.2, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
                       layer_norm_eps=1e-12, pad_token_id=0, attn_implementation='eager', **extra)
-
-
-def perturb(model, seed):
-    """Biases start at 0 and LayerNorm at 1/0: make them random too, so a loader that drops or
-    swaps any of them gets different outputs."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith('.bias') or 'LayerNorm' in name:
-                p.add_(torch.randn(p.shape, generator=g) * 0.1)
-
-
-def f32(x):
-    """A float32 as the shortest decimal that reads back to it (inf/nan do not occur in outputs)."""
-    v = float(np.format_float_positional(np.float32(x), unique=True, trim='-'))
-    assert np.float32(v) == np.float32(x)
-    return v
-
-
-def to_list(t):
-    a = t.detach().to(torch.float32).numpy()
-    return np.vectorize(f32, otypes=[object])(a).tolist() if a.ndim else f32(a)
 
 
 CASES = [
@@ -182,12 +160,6 @@ def fixture_info(folder, model, notes):
         json.dump(info, fh, indent=1)
         fh.write('\n')
     return info
-
-
-def write_json(path, obj):
-    with open(path, 'w') as fh:
-        json.dump(obj, fh, separators=(',', ':'))
-        fh.write('\n')
 
 
 def check_reload(cls, folder, model, tok):
