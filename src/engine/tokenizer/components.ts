@@ -4,6 +4,7 @@
  * Each is a function over `Normalized` strings, so offsets follow every step.
  */
 import { Normalized } from './normalized.js';
+import { CharsMap, CharsMapError, precompiledNormalizer } from './precompiled.js';
 import { JsonFields } from './spec.js';
 import { CHINESE, PUNCT, REMOVE, SPACE, charClass, mapChar } from './unicode.js';
 
@@ -11,7 +12,7 @@ export type Normalizer = (n: Normalized) => void;
 /** Splits one piece into pieces (empty ones are dropped by the caller). */
 export type PreTokenizer = (pieces: Normalized[]) => Normalized[];
 
-const NORMALIZERS = 'BertNormalizer, NFC, NFD, NFKC, NFKD, Lowercase, Strip, StripAccents, Replace, Prepend, Sequence';
+const NORMALIZERS = 'BertNormalizer, NFC, NFD, NFKC, NFKD, Lowercase, Strip, StripAccents, Replace, Prepend, Precompiled, Sequence';
 const PRE_TOKENIZERS = 'BertPreTokenizer, ByteLevel, Metaspace, Whitespace, WhitespaceSplit, Split, Punctuation, Digits, Sequence';
 
 // Rust's char::is_whitespace, for regexes (JavaScript's \s also matches U+FEFF).
@@ -72,8 +73,17 @@ export function readNormalizer(f: JsonFields, v: unknown, field: string): Normal
         return chinese && cls & CHINESE ? ` ${m} ` : m;
       });
     }
+    case 'Precompiled': {
+      const b64 = f.string(o['precompiled_charsmap'], `${field}.precompiled_charsmap`);
+      // An empty charsmap (sentencepiece's "identity" rule) normalizes nothing; Rust refuses it.
+      if (b64 === '') return () => {};
+      try { return precompiledNormalizer(CharsMap.fromBase64(b64)); } catch (e) {
+        if (!(e instanceof CharsMapError)) throw e;
+        return f.fail(`${field}.precompiled_charsmap`, b64, `a sentencepiece precompiled_charsmap in base64 (${e.message})`);
+      }
+    }
     default:
-      return f.fail(`${field}.type`, type, `one of ${NORMALIZERS} (Precompiled and other normalizers are not supported)`);
+      return f.fail(`${field}.type`, type, `one of ${NORMALIZERS}`);
   }
 }
 

@@ -4,6 +4,8 @@ export type { SpecialTokens } from './tokenizer.js';
 export type { Encoding } from './post.js';
 export { trainWordPiece, TRAINER_DEFAULTS } from './trainer.js';
 export type { WordPieceTrainerOptions } from './trainer.js';
+export { trainByteLevelBpe, BPE_TRAINER_DEFAULTS } from './trainer-bpe.js';
+export type { BpeTrainerOptions } from './trainer-bpe.js';
 export { loadTokenizer, saveTokenizer } from './files.js';
 export {
   specFromTokenizerJson, tokenizerJsonFromSpec, vocabTxtFromSpec, tokenizerConfigFromSpec, specialTokensMapFromSpec,

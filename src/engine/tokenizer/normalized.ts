@@ -5,7 +5,9 @@
  * the range of the original character before it; removed characters vanish.
  */
 export class Normalized {
-  constructor(public s: string, public starts: number[], public ends: number[]) {}
+  /** `origin`: where this string starts in the original text (Rust's original_shift), the range an
+   * insertion at the very start takes. */
+  constructor(public s: string, public starts: number[], public ends: number[], public origin = starts[0] ?? 0) {}
 
   static of(text: string, from: number, to: number): Normalized {
     let s = '';
@@ -18,11 +20,36 @@ export class Normalized {
         s += '\ufffd'; starts.push(i); ends.push(i + 1); // a lone surrogate reaches Rust as U+FFFD
       } else { s += text[i]!; starts.push(i); ends.push(i + 1); }
     }
-    return new Normalized(s, starts, ends);
+    return new Normalized(s, starts, ends, from);
   }
 
   slice(a: number, b: number): Normalized {
     return new Normalized(this.s.slice(a, b), this.starts.slice(a, b), this.ends.slice(a, b));
+  }
+
+  /**
+   * Rust's NormalizedString::transform over the whole string: each new character comes with a
+   * change, 0 replacing the next old character, -k replacing it and dropping k more, > 0 inserted
+   * (it takes the range of the old character before the cursor, or the origin at the start).
+   * Old characters no change consumes are dropped at the end, as in Rust.
+   */
+  transform(dest: Iterable<[string, number]>, initialOffset = 0): void {
+    let s = '', cur = 0;
+    const st: number[] = [], en: number[] = [];
+    const consume = (k: number) => { for (; k > 0 && cur < this.s.length; k--) cur += this.s.codePointAt(cur)! > 0xffff ? 2 : 1; };
+    consume(initialOffset);
+    for (const [ch, change] of dest) {
+      let a: number, b: number;
+      if (change > 0) [a, b] = cur < 1 ? [this.origin, this.origin] : [this.starts[cur - 1]!, this.ends[cur - 1]!];
+      else {
+        const k = Math.min(cur, this.s.length - 1); // Rust would panic past the end
+        [a, b] = [this.starts[k] ?? this.origin, this.ends[k] ?? this.origin];
+        consume(1 - change);
+      }
+      s += ch;
+      for (let q = 0; q < ch.length; q++) { st.push(a); en.push(b); }
+    }
+    this.s = s; this.starts = st; this.ends = en;
   }
 
   /** Each code point becomes `f(cp)` (a string, '' removes it), aligned to that code point. */

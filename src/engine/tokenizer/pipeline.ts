@@ -213,6 +213,26 @@ function trim(token: string, start: number, end: number, keepOne: boolean): [num
   return [start, end];
 }
 
+/**
+ * The mark a token carries when a space-delimited word begins with it: "Ġ" (the space byte) behind
+ * a ByteLevel pre-tokenizer, the replacement ("▁") of a Metaspace pre-tokenizer or of a
+ * sentencepiece-style Replace(" ", "▁") normalizer; null when the tokens carry none.
+ */
+export function wordStartMark(p: Pipeline): string | null {
+  let mark: string | null = null;
+  const visit = (v: unknown): void => {
+    if (mark !== null || typeof v !== 'object' || v === null) return;
+    const o = v as Record<string, unknown>;
+    if (o['type'] === 'ByteLevel') mark = 'Ġ';
+    else if (o['type'] === 'Metaspace') mark = typeof o['replacement'] === 'string' ? o['replacement'] : '▁';
+    else if (o['type'] === 'Replace' && (o['pattern'] as Record<string, unknown> | undefined)?.['String'] === ' ' && typeof o['content'] === 'string' && o['content'] !== '') mark = o['content'];
+    else for (const x of [...(o['pretokenizers'] as unknown[] ?? []), ...(o['normalizers'] as unknown[] ?? [])]) visit(x);
+  };
+  visit(p.json['pre_tokenizer']);
+  visit(p.json['normalizer']);
+  return mark;
+}
+
 /** Words the pre-tokenizer makes of `text` (for preTokenize()). */
 export function preTokenizeText(p: Pipeline, text: string): string[] {
   const n = normalizeSegment(p, text, 0, text.length);

@@ -14,11 +14,15 @@ import { Encoding, SequenceTokens, TemplateInfo, assemble, padEncoding, paddedLe
 import { EncodeOptions, TruncationOptions, VocabTxtOptions, WordPieceSpec, parseJson, specFromVocab } from './spec.js';
 import { specFromTokenizerJson, tokenizerJsonFromSpec } from './hf-json.js';
 import { VocabTrie } from './trie.js';
-import { Pipeline, decodeTokens, encodePiece, normalizeSegment, preTokenizeText, readPipeline, setTemplateReader } from './pipeline.js';
+import { BYTES_CHAR } from './components.js';
+import { Pipeline, decodeTokens, encodePiece, normalizeSegment, preTokenizeText, readPipeline, setTemplateReader, wordStartMark } from './pipeline.js';
 import { JsonFields } from './spec.js';
 import { readTemplate } from './hf-json.js';
 
 setTemplateReader(readTemplate);
+
+/** Tab, line feed, vertical tab, form feed, carriage return as byte-level characters. */
+const BYTE_LEVEL_BREAKS = [9, 10, 11, 12, 13].map((b) => BYTES_CHAR[b]).join('');
 
 /** The roles of special tokens, whatever the family calls them ([MASK] or <mask>, [CLS] or <s>). */
 export interface SpecialTokens { mask?: string; pad?: string; cls?: string; sep?: string; unk?: string }
@@ -170,6 +174,26 @@ export class WordPieceTokenizer {
 
   idToToken(id: number): string | undefined {
     return this.tokenById.get(id);
+  }
+
+  /**
+   * Which tokens begin a word, read off the tokens alone (for sequences whose Encoding's wordIds
+   * are lost): WordPiece, a piece without the continuation prefix ("##"); byte-level BPE, a token
+   * starting with "Ġ" (a space), or at or after a tab or line break ("ĉ", "Ċ"…, which the
+   * pre-tokenizer keeps apart); sentencepiece, one starting with "▁". So a word is what whitespace
+   * delimits. The first token always begins one; with neither prefix nor mark, every token does.
+   */
+  wordStarts(ids: readonly number[]): boolean[] {
+    const prefix = this.spec.continuingSubwordPrefix;
+    const mark = this.pipeline && !prefix ? wordStartMark(this.pipeline) : null;
+    const breaks = mark === 'Ġ' ? BYTE_LEVEL_BREAKS : '';
+    const tokens = ids.map((id) => this.tokenById.get(id) ?? '');
+    return tokens.map((t, i) => {
+      if (i === 0) return true;
+      if (prefix) return !t.startsWith(prefix);
+      if (mark === null) return true;
+      return t.startsWith(mark) || (t !== '' && breaks.includes(t[0]!)) || (tokens[i - 1] !== '' && breaks.includes(tokens[i - 1]!.at(-1)!));
+    });
   }
 
   /** Tokenizes `text` (and `pair`), adds special tokens, truncates and pads as the options say. */

@@ -96,7 +96,7 @@ export const BERT_FIELDS: FieldsOf<Pick<BertConfig, KnownKeys<BertConfig>>> = {
   type_vocab_size: int('Segment (token type) ids.', 1, { default: 2 }),
   initializer_range: num('Std of the normal initialization.', { exclusiveMinimum: 0 }, 0.02),
   layer_norm_eps: num('LayerNorm epsilon.', { exclusiveMinimum: 0 }, 1e-12),
-  pad_token_id: int('Id of [PAD].', 0, { default: 0 }),
+  pad_token_id: int('Id of the padding token. Default: the tokenizer\'s ([PAD] is 0 in a WordPiece vocabulary BERT Lab trains, <pad> 1 in a byte-level BPE).', 0),
   position_embedding_type: oneOfStr('Only absolute position embeddings.', ['absolute'], 'absolute'),
   id2label: { type: 'map', keyPattern: '^[0-9]+$', values: { type: 'string' }, description: 'Class names by id: {"0": "negative", "1": "positive"}.' },
   label2id: { type: 'map', values: { type: 'integer', minimum: 0 }, description: 'Ids by class name; must agree with id2label.' },

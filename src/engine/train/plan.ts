@@ -157,10 +157,19 @@ async function hubFolder(value: string, field: 'model_name_or_path' | 'tokenizer
 }
 
 /** A new model's config: model_config's fields with its family's defaults (BERT's without model_type); vocab_size from the tokenizer. */
-function fromScratchConfig(mc: Partial<BertConfig> | undefined, vocabSize: number): BertConfig {
-  if (mc?.model_type === undefined || mc.model_type === 'bert') return bertConfig({ ...mc, vocab_size: vocabSize });
-  return parseModelConfig({ ...mc, vocab_size: vocabSize }, 'model_config');
+/**
+ * A new model's config: model_config with the tokenizer's vocabulary size and, unless
+ * model_config names one, its padding id (a byte-level BPE's <pad> is 1, WordPiece's [PAD] 0).
+ */
+function fromScratchConfig(mc: Partial<BertConfig> | undefined, vocabSize: number, padId: number | undefined): BertConfig {
+  const c = { ...mc, vocab_size: vocabSize, ...(mc?.pad_token_id === undefined && padId !== undefined ? { pad_token_id: padId } : {}) };
+  if (mc?.model_type === undefined || mc.model_type === 'bert') return bertConfig(c);
+  return parseModelConfig(c, 'model_config');
 }
+const padIdOf = (t: WordPieceTokenizer): number | undefined => {
+  const pad = t.specialTokens.pad;
+  return pad === undefined ? undefined : t.tokenToId(pad);
+};
 
 export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {}): Promise<RunPlan> {
   const log = (s: string) => opts.log?.(s);
@@ -235,7 +244,7 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
   const from = resumeFrom ?? modelDir;
   /** How the log names it: the id or path as written. */
   const fromName = resumeFrom ?? cfg.model_name_or_path;
-  const base: BertConfig = ckptConfig ?? (from ? readConfig(from) : fromScratchConfig(cfg.model_config, tokenizer.vocabSize));
+  const base: BertConfig = ckptConfig ?? (from ? readConfig(from) : fromScratchConfig(cfg.model_config, tokenizer.vocabSize, padIdOf(tokenizer)));
   const family = familyOf(base.model_type);
   if (base.vocab_size < tokenizer.vocabSize) throw new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${base.vocab_size}`);
   const longest = family.maxLength(base);
