@@ -28,6 +28,7 @@ if (!named.length) {
     ['in the extension host (trusted workspace)', ['scripts/e2e/run.mjs', 'out/test/e2e/index.js'], { E2E_GREP: '^(extension|smoke):' }],
     ['in the extension host (untrusted workspace)', ['scripts/e2e/run.mjs', '--trust', 'out/test/e2e/index.js'], { E2E_GREP: '^untrusted:' }],
     ['through the UI, with screenshots', ['test/e2e/ui-screenshots.mjs'], {}],
+    ['model families through the UI (RoBERTa, DistilBERT)', ['test/e2e/family-ui.mjs'], {}],
     // Each panel's page alone in Chromium, fed host messages (test/pages/*.page.mjs).
     ...readdirSync('test/pages').filter((f) => f.endsWith('.page.mjs')).sort().map((f) => [`page ${f}`, [`test/pages/${f}`], {}]),
   ];

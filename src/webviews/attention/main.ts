@@ -41,7 +41,7 @@ const pair = h('vscode-textfield', { class: 'pair', placeholder: 'Second segment
 const runBtn = h('vscode-button', {}, 'Run');
 const layerSel = h('vscode-single-select', { class: 'small', 'aria-label': 'Layer' });
 const headSel = h('vscode-single-select', { class: 'small', 'aria-label': 'Head' });
-const hideBox = h('vscode-checkbox', { label: 'Hide [CLS] / [SEP] / [PAD]' });
+const hideBox = h('vscode-checkbox', { label: 'Hide special tokens', title: 'Hide the tokens the tokenizer adds: [CLS] [SEP] [PAD], or <s> </s> <pad>' });
 const avgBox = h('vscode-checkbox', { label: 'Average heads' });
 const absBox = h('vscode-checkbox', { label: 'Scale 0–1', title: 'Colour probabilities from 0 to 1 (comparable across heads) instead of 0 to this head\'s maximum' });
 const status = h('span', { class: 'status muted' });
@@ -250,7 +250,7 @@ function renderEmpty(): void {
   const show = (title: string, ...lines: string[]) => { empty.replaceChildren(h('h3', {}, title), ...lines.map((l) => h('p', {}, l))); empty.classList.remove('hidden'); main.classList.add('hidden'); };
   viewBar.classList.toggle('hidden', !meta);
   stripHead.classList.toggle('hidden', !meta);
-  if (meta && keep.length === 0) show('Every token is hidden', 'Uncheck "Hide [CLS] / [SEP] / [PAD]" to see the special tokens.');
+  if (meta && keep.length === 0) show('Every token is hidden', 'Uncheck "Hide special tokens" to see them.');
   else if (meta) { empty.classList.add('hidden'); main.classList.remove('hidden'); }
   else if (req.run) show('Running…', `Computing every layer's attention with ${state.checkpoint.split(/[\\/]/).filter(Boolean).slice(-2).join('/')}. A checkpoint's first run also builds its inference session.`);
   else if (checkpoints && checkpoints.length === 0 && !state.checkpoint) show('No checkpoint yet', 'Train a model (BERT Lab: Pretrain or Fine-tune), or pick a checkpoint folder with "Choose a folder…" in the list above.');
