@@ -94,7 +94,11 @@ Interrupts: Ctrl-C (SIGINT) or SIGTERM stops after the current onnxruntime run, 
 checkpoint and exits 130 (SIGINT) or 143 (SIGTERM); a parent process's {"type":"stop"} IPC
 message does the same and exits 130. Continue with --resume. A second Ctrl-C or SIGTERM quits at
 once without that checkpoint (the newest checkpoint already saved stays complete): it exits 130 or
-143 as well, by the signal itself while an onnxruntime run is in progress.`,
+143 as well, by the signal itself while an onnxruntime run is in progress.
+
+A time budget ("max_time": "10m") is no interruption: once it is spent the run finishes the current
+onnxruntime run, saves a checkpoint and the model, prints "stopped at max_time (10m) after N steps"
+and exits 0. To train longer, raise max_time (time already spent counts) and use --resume.`,
   },
   eval: {
     args: [{ name: '<checkpoint>', help: CHECKPOINT_OR_ID }],
@@ -280,7 +284,9 @@ class Progress {
     const done = e.step - this.firstStep, rate = done / ((Date.now() - this.start) / 1000);
     const eta = (this.total - e.step) / rate;
     const width = 24, filled = Math.round((width * e.step) / this.total);
-    const line = `step ${e.step}/${this.total} [${'='.repeat(filled)}${' '.repeat(width - filled)}] loss ${e.loss.toFixed(4)} | lr ${e.learning_rate.toExponential(2)} | ${(e.tokens_per_second / 1000).toFixed(1)}k tok/s | ETA ${fmtTime(eta)}`;
+    // Only max_time ends a run without a step limit: no bar, no ETA by steps.
+    const bar = Number.isFinite(this.total) ? `/${this.total} [${'='.repeat(filled)}${' '.repeat(width - filled)}]` : '';
+    const line = `step ${e.step}${bar} loss ${e.loss.toFixed(4)} | lr ${e.learning_rate.toExponential(2)} | ${(e.tokens_per_second / 1000).toFixed(1)}k tok/s${Number.isFinite(eta) ? ` | ETA ${fmtTime(eta)}` : ''}`;
     if (this.io.tty) this.io.stderr(`\r${line}\x1b[K`);
     else if (e.step % this.every === 0 || e.step === this.total) this.io.stderr(`${line}\n`);
   }
@@ -425,7 +431,9 @@ async function train(p: Parsed, io: Io): Promise<number> {
       b.line(`${by} at step ${r.step}; ${stopSaved ? `checkpoint saved in ${stopSaved}` : newest()}; ${resume}${best}`);
       return EXIT_CODE[first ?? 'ipc'];
     }
-    b.line(`${r.reason} at step ${r.step}; ${r.reason === 'completed' ? `model saved in ${r.outputDir}` : resume}${best}`);
+    // The budget is spent: a finished run (exit 0), with a checkpoint to continue from under a larger max_time.
+    if (r.reason === 'max_time') b.line(`stopped at max_time (${trainer.maxTimeText}) after ${r.step} steps; model saved in ${r.outputDir}; to train longer, raise max_time and ${resume}${best}`);
+    else b.line(`${r.reason} at step ${r.step}; ${r.reason === 'completed' ? `model saved in ${r.outputDir}` : resume}${best}`);
     return 0;
   } finally {
     phase = 'done';

@@ -88,6 +88,14 @@ function cli(extensionPath: string, args: string[], output: vscode.OutputChannel
   });
 }
 
+/** The wizard's time budgets for pretraining from scratch (max_time; none: num_train_epochs ends the run). */
+const TIME_BUDGETS: readonly { label: string; description: string; max_time?: string }[] = [
+  { label: '10 minutes', description: 'max_time "10m"', max_time: '10m' },
+  { label: '30 minutes', description: 'max_time "30m"', max_time: '30m' },
+  { label: '1 hour', description: 'max_time "1h"', max_time: '1h' },
+  { label: 'no limit — use num_train_epochs', description: 'one pass over the text' },
+];
+
 /**
  * The wizard that writes a training configuration. `from` (a Hub id, or `id@revision`) starts it
  * from a model of the Hugging Face cache instead of asking where to start from.
@@ -108,6 +116,13 @@ export async function newTrainingConfig(deps: CommandDeps, preset?: 'mlm' | 'cla
   const hub = base.model !== undefined ? parseModelRef(base.model) : undefined;
   if (base.model !== undefined && !hub) { void vscode.window.showErrorMessage(`BERT Lab: "${base.model}" is not a Hugging Face Hub model id.`); return undefined; }
   const pretrained = Boolean(base.path || hub);
+  // Pretraining from scratch is sized by time: max_time ends it with the model saved, and the schedule decays to the budget.
+  let maxTime: string | undefined;
+  if (task === 'mlm' && !pretrained) {
+    const budget = await vscode.window.showQuickPick([...TIME_BUDGETS], { placeHolder: 'Time budget' });
+    if (!budget) return undefined;
+    maxTime = budget.max_time;
+  }
   const name = await vscode.window.showInputBox({ prompt: 'Run name', value: `${task}-${basename(file.path).replace(/\.[^.]+$/, '')}`, validateInput: (v) => (/^[\w.-]+$/.test(v) ? undefined : 'letters, digits, ".", "_" and "-"') });
   if (!name) return undefined;
   const rel = (p: string) => relative(root, p).split(sep).join('/');
@@ -117,7 +132,7 @@ export async function newTrainingConfig(deps: CommandDeps, preset?: 'mlm' | 'cla
     ...(hub ? { model_name_or_path: hub.id, ...(hub.revision ? { model_revision: hub.revision } : {}) }
       : base.path ? { model_name_or_path: rel(base.path) } : { train_tokenizer: { vocab_size: 8000 }, model_config: { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, max_position_embeddings: 128 } }),
     max_seq_length: 128, learning_rate: task === 'mlm' ? 5e-4 : 5e-5 * (pretrained ? 1 : 10), warmup_ratio: 0.06, weight_decay: 0.01,
-    num_train_epochs: task === 'mlm' ? 1 : 3, per_device_train_batch_size: 32, logging_steps: 20, eval_strategy: 'steps', eval_steps: 200, save_steps: 200, save_total_limit: 3,
+    ...(maxTime ? { max_time: maxTime } : { num_train_epochs: task === 'mlm' ? 1 : 3 }), per_device_train_batch_size: 32, logging_steps: 20, eval_strategy: 'steps', eval_steps: 200, save_steps: 200, save_total_limit: 3,
     ...(task === 'classification' ? { metric_for_best_model: 'eval_f1' } : {}), device: settings.device,
   };
   const out = join(root, `${name}.bertlab.json`);

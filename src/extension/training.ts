@@ -85,7 +85,7 @@ export class TrainingManager implements vscode.Disposable {
             this.status.show();
             progress.report({ message: `step ${r.step}/${this.maxSteps ?? '?'}, loss ${r.loss.toFixed(3)}`, increment: this.maxSteps ? (100 * (r.step - last)) / this.maxSteps : 0 });
             last = r.step;
-          } else if (r.type === 'start') this.maxSteps = r.max_steps;
+          } else if (r.type === 'start') this.maxSteps = r.max_steps || null; // 0: only max_time ends the run
           else this.output.appendLine(JSON.stringify(r));
           if (r.type !== 'step') this.changed.fire();
         }

@@ -63,7 +63,7 @@ export class RunItem extends vscode.TreeItem {
     super(run.name, vscode.TreeItemCollapsibleState.Collapsed);
     const status = training ? 'training' : run.status;
     this.description = `${status} · step ${run.step}${run.maxSteps ? `/${run.maxSteps}` : ''}${run.loss !== null ? ` · loss ${run.loss.toFixed(3)}` : ''}${run.device ? ` · ${run.device}` : ''}`;
-    this.iconPath = new vscode.ThemeIcon(training ? 'sync~spin' : run.status === 'completed' ? 'pass' : run.status === 'failed' ? 'error' : 'debug-pause');
+    this.iconPath = new vscode.ThemeIcon(training ? 'sync~spin' : run.status === 'completed' || run.status === 'max_time' ? 'pass' : run.status === 'failed' ? 'error' : 'debug-pause');
     this.contextValue = training ? 'bertLab.run.training' : 'bertLab.run';
     this.tooltip = new vscode.MarkdownString(`${run.outputDir}${run.lastEval ? `\n\n${Object.entries(run.lastEval).map(([k, v]) => `- ${k}: ${v.toFixed(4)}`).join('\n')}` : ''}${run.warnings.length ? `\n\n⚠ ${run.warnings.join('\n\n⚠ ')}` : ''}`);
     this.resourceUri = vscode.Uri.file(run.outputDir);
@@ -98,7 +98,7 @@ export class RunsProvider implements vscode.TreeDataProvider<RunNode> {
     }
     if (e instanceof RunItem) {
       const items: RunNode[] = e.run.checkpoints.map((c) => new CheckpointItem(e.run, c, this.activeCheckpoint() === c.path));
-      if (e.run.status === 'completed' && !items.some((i) => i instanceof CheckpointItem && i.checkpoint.path === e.run.outputDir)) {
+      if ((e.run.status === 'completed' || e.run.status === 'max_time') && !items.some((i) => i instanceof CheckpointItem && i.checkpoint.path === e.run.outputDir)) {
         // The final model in output_dir itself is a checkpoint too.
         const final: CheckpointInfo = { path: e.run.outputDir, step: e.run.step, metrics: e.run.lastEval ?? {}, bytes: 0, best: false };
         const item = new CheckpointItem(e.run, final, this.activeCheckpoint() === e.run.outputDir);

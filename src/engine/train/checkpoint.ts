@@ -8,9 +8,8 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Weights, saveCheckpoint, CheckpointError, removeCheckpoint } from '../models/bert/folder.js';
+import { SavedModel, Weights, saveCheckpoint, CheckpointError, removeCheckpoint } from '../models/bert/folder.js';
 import { encodeSafetensors, readSafetensors } from '../checkpoint/safetensors.js';
-import type { AnyModel } from '../models/model.js';
 import { TrainerState, serializeTrainerState } from './state.js';
 
 export interface ResumeState {
@@ -47,7 +46,7 @@ export function lastCompleteCheckpoint(outputDir: string): { path: string | null
   return { path: null, notes };
 }
 
-export function saveTrainingCheckpoint(outputDir: string, model: AnyModel,
+export function saveTrainingCheckpoint(outputDir: string, model: SavedModel,
   weights: Weights, resume: ResumeState, files: { trainerState: TrainerState; trainingArgs: object; tokenizerFrom?: string }): string {
   const folder = join(outputDir, checkpointName(resume.step));
   const moments: Record<string, { shape: number[]; data: Float32Array }> = {};

@@ -124,14 +124,14 @@ export class Checker {
       let hint = '';
       if (typeof v === 'string' && (f.type === 'number' || f.type === 'integer') && v.trim() !== '' && Number.isFinite(Number(v))) hint = '; write the number without quotes';
       if ((v === 'true' || v === 'false') && f.type === 'boolean') hint = '; write true or false without quotes';
-      this.error(path, `${path} is ${fmt(v)}; it must be ${describe(f)}${hint}${f.default !== undefined ? ` (default ${fmt(f.default)})` : ''}`);
+      this.error(path, `${path} is ${fmt(v)}; it must be ${f.expected ?? describe(f)}${hint}${f.default !== undefined ? ` (default ${fmt(f.default)})` : ''}`);
       return undefined;
     }
     switch (f.type) {
       case 'string':
         if ((f.enum && !f.enum.includes(v as string)) || (f.pattern && !new RegExp(f.pattern).test(v as string))) {
           const near = f.enum ? suggest(v as string, f.enum) : undefined;
-          this.error(path, `${path} is ${fmt(v)}; it must be ${describe(f)}${near ? ` — did you mean "${near}"?` : ''}`);
+          this.error(path, `${path} is ${fmt(v)}; it must be ${f.expected ?? describe(f)}${near ? ` — did you mean "${near}"?` : ''}`);
           return undefined;
         }
         if (f.path && v === '') { this.error(path, `${path} is empty; give a path`); return undefined; }
@@ -142,7 +142,7 @@ export class Checker {
         const ok = Number.isFinite(x) && (f.type === 'number' || Number.isInteger(x))
           && (f.minimum === undefined || x >= f.minimum) && (f.maximum === undefined || x <= f.maximum)
           && (f.exclusiveMinimum === undefined || x > f.exclusiveMinimum) && (f.exclusiveMaximum === undefined || x < f.exclusiveMaximum);
-        if (!ok) { this.error(path, `${path} is ${fmt(x)}; it must be ${describe(f)}${f.default !== undefined ? ` (default ${fmt(f.default)})` : ''}`); return undefined; }
+        if (!ok) { this.error(path, `${path} is ${fmt(x)}; it must be ${f.expected ?? describe(f)}${f.default !== undefined ? ` (default ${fmt(f.default)})` : ''}`); return undefined; }
         return x;
       }
       case 'boolean':
@@ -159,8 +159,10 @@ export class Checker {
         }
         return out;
       }
-      case 'anyOf':
-        return this.check(v, f.anyOf.find((a) => accepts(a, v))!, path);
+      case 'anyOf': {
+        const alt = f.anyOf.find((a) => accepts(a, v))!;
+        return this.check(v, f.expected ? { ...alt, expected: f.expected } : alt, path);
+      }
       case 'object':
         return this.object(v as Record<string, unknown>, f.properties, path);
     }

@@ -60,6 +60,8 @@ export function applyTrainingDefaults(cfg: TrainingConfig, baseDir: string): Par
   const c = completeObject(cfg as unknown as Record<string, unknown>, TRAINING_FIELDS, baseDir) as unknown as ParsedTrainingConfig;
   // The table's model_config defaults are bert-base's; another family's parseConfig fills its own (DistilBERT: n_layers 6, …).
   if (cfg.model_config && (cfg.model_config.model_type ?? 'bert') !== 'bert') c.model_config = { ...cfg.model_config };
+  // A time budget without a step or epoch limit: only the budget ends the run (as Lightning's max_time with no max_epochs).
+  if (cfg.max_time !== undefined && cfg.num_train_epochs === undefined && (cfg.max_steps ?? -1) <= 0) delete c.num_train_epochs;
   if (c.tasks) c.tasks.forEach(splitDefault);
   else if (c.train_file !== undefined) splitDefault(c);
   // TrainingArguments.__post_init__: eval_steps defaults to logging_steps.

@@ -9,6 +9,8 @@ import type { DatasetSpec } from '../data/types.js';
 import type { BertConfig } from '../models/bert/config.js';
 import { SUPPORTED_MODEL_TYPES } from '../models/registry.js';
 import type { TaskConfig, TrainingConfig } from './config-types.js';
+import { GENERATOR_FIELDS } from '../models/electra/pretraining.js';
+import { DURATION_FORMS, DURATION_PATTERN } from './duration.js';
 
 /** A JSON-Schema-like description of one value, enough for validation, defaults and the schema. */
 export type Spec =
@@ -20,7 +22,8 @@ export type Spec =
   | { type: 'map'; values: Field; keyPattern?: string }
   | { type: 'array'; items: Field; minItems?: number }
   | { type: 'anyOf'; anyOf: readonly Field[] };
-export type Field = Spec & { description?: string; default?: unknown; required?: boolean };
+/** `expected`: what the field takes, in words, for its error messages (default: said from its type). */
+export type Field = Spec & { description?: string; default?: unknown; required?: boolean; expected?: string };
 
 type KnownKeys<T> = keyof { [K in keyof T as string extends K ? never : K]: T[K] };
 type FieldsOf<T> = { readonly [K in keyof T]-?: Field };
@@ -80,6 +83,9 @@ export const TOKENIZER_FIELDS: FieldsOf<NonNullable<TrainingConfig['train_tokeni
   min_frequency: int('wordpiece: ignore words seen fewer times than this; bpe: merge only pairs seen at least this often. Default 2.', 0),
   lowercase: bool('wordpiece: lower-case and strip accents, as bert-base-uncased (default true); bpe: lower-case (default false, RoBERTa is cased).'),
 };
+
+/** A field without its default (where the value left out means "as another model's", not the table's default). */
+const withoutDefault = ({ default: _unused, ...f }: Field): Field => f as Field;
 
 export const BERT_FIELDS: FieldsOf<Pick<BertConfig, KnownKeys<BertConfig>>> = {
   model_type: oneOfStr('The model family (HF model_type); its config defaults and parameter names follow transformers.', SUPPORTED_MODEL_TYPES, 'bert'),
@@ -143,7 +149,7 @@ export const TRAINING_FIELDS: FieldsOf<TrainingConfig> = {
   freeze_embeddings: bool('Freeze the embeddings (no updates).', false),
   freeze_layers: int('Freeze the first n encoder layers.', 0, { default: 0 }),
 
-  task: oneOfStr('Single task: what to train, with train_file. For several tasks use `tasks`.', ['mlm', 'classification']),
+  task: oneOfStr('Single task: what to train, with train_file ("electra": ELECTRA pretraining, a generator and a discriminator). For several tasks use `tasks`.', ['mlm', 'classification', 'electra']),
   train_file: dataset('Single task: the training data.'),
   validation_file: dataset('Single task: the validation data.'),
   validation_split_percentage: VALIDATION_SPLIT,
@@ -154,6 +160,9 @@ export const TRAINING_FIELDS: FieldsOf<TrainingConfig> = {
   mlm_probability: num('Fraction of tokens masked for MLM (80% [MASK], 10% random, 10% kept).', { exclusiveMinimum: 0, exclusiveMaximum: 1 }, 0.15),
   whole_word_masking: bool('Mask whole words (all their WordPiece pieces) together.', false),
   streaming: bool('MLM: read train_file as a stream, never whole (for text larger than memory); needs max_steps. Default: on for files over 512 MB.'),
+  generator_size: num('task "electra": the generator\'s hidden_size, intermediate_size and attention heads as a fraction of the discriminator\'s (model_config). Default 0.25, as ELECTRA-Small.', { exclusiveMinimum: 0, maximum: 1 }),
+  generator_config: { type: 'object', properties: Object.fromEntries(GENERATOR_FIELDS.map((k) => [k, withoutDefault(BERT_FIELDS[k])])), description: 'task "electra": the generator\'s own sizes instead of generator_size (the embeddings are the discriminator\'s, shared).' },
+  rtd_weight: num('task "electra": λ, the weight of the discriminator\'s replaced-token-detection loss next to the generator\'s MLM loss. Default 50, as the paper.', { exclusiveMinimum: 0 }),
 
   learning_rate: num('Peak learning rate of AdamW.', { exclusiveMinimum: 0 }, 5e-5),
   weight_decay: num('AdamW decoupled weight decay (not on biases and LayerNorm weights).', { minimum: 0 }, 0),
@@ -161,8 +170,14 @@ export const TRAINING_FIELDS: FieldsOf<TrainingConfig> = {
   adam_beta2: num('AdamW β2.', { minimum: 0, exclusiveMaximum: 1 }, 0.999),
   adam_epsilon: num('AdamW ε.', { exclusiveMinimum: 0 }, 1e-8),
   max_grad_norm: num('Clip the global gradient norm to this (0: no clipping).', { minimum: 0 }, 1.0),
-  num_train_epochs: num('Epochs to train (may be fractional).', { exclusiveMinimum: 0 }, 3),
+  num_train_epochs: num('Epochs to train (may be fractional). Default 3; with max_time and no max_steps, no limit (the budget ends the run).', { exclusiveMinimum: 0 }, 3),
   max_steps: int('Optimizer steps to train; overrides num_train_epochs when > 0.', -1, { default: -1 }),
+  max_time: {
+    type: 'anyOf',
+    anyOf: [str('A duration.', { pattern: DURATION_PATTERN } as Partial<Field>), { type: 'number', exclusiveMinimum: 0, description: 'Seconds.' }],
+    expected: `${DURATION_FORMS}, or a positive number of seconds`,
+    description: 'A time budget, as PyTorch Lightning\'s max_time: "10m", "1h30m", "90s", "00:10:00" or a number of seconds. Training stops with a checkpoint (and the model saved) once this much time is spent (evaluations included; time before a resume counts), or at max_steps / num_train_epochs if that comes first — without them, only the budget ends the run. The learning-rate schedule is sized to the budget: its total steps are estimated from the measured speed and re-estimated as training goes.',
+  },
   lr_scheduler_type: oneOfStr('Learning-rate schedule after warm-up (transformers\' get_scheduler).', ['linear', 'cosine', 'constant', 'constant_with_warmup'], 'linear'),
   warmup_ratio: num('Warm-up steps as a fraction of all steps (rounded up); used when warmup_steps is 0.', { minimum: 0, maximum: 1 }, 0),
   warmup_steps: int('Warm-up steps; overrides warmup_ratio when > 0.', 0, { default: 0 }),

@@ -13,6 +13,9 @@ import { type Checker, fmt, suggest } from './config-check.js';
 import { join } from './config-source.js';
 import { METRIC_NAMES, type MetricTask, metricKey } from './metrics.js';
 import { validateRevision } from '../hub/ids.js';
+import type { ElectraConfig } from '../models/electra/modeling.js';
+import { generatorConfig } from '../models/electra/pretraining.js';
+import { DURATION_FORMS, parseDuration } from './duration.js';
 
 /** The task list of a configuration: `tasks`, or the single task (named by its kind). */
 export function tasksOf(cfg: TrainingConfig): TaskConfig[] {
@@ -25,7 +28,7 @@ export function tasksOf(cfg: TrainingConfig): TaskConfig[] {
   return [t];
 }
 
-const metricTasks = (t: Pick<TaskConfig, 'kind' | 'problem_type'>): MetricTask[] => (t.kind === 'mlm' ? ['mlm'] : t.problem_type ? [t.problem_type] : [...PROBLEM_TYPES]);
+const metricTasks = (t: Pick<TaskConfig, 'kind' | 'problem_type'>): MetricTask[] => (t.kind === 'mlm' || t.kind === 'electra' ? [t.kind] : t.problem_type ? [t.problem_type] : [...PROBLEM_TYPES]);
 
 /** The eval_* metrics a configuration's evaluation reports (what metric_for_best_model may name). */
 export function availableMetrics(cfg: TrainingConfig): string[] {
@@ -72,6 +75,8 @@ export function checkRules(c: TrainingConfig, raw: Record<string, unknown>, ck: 
     if (c.task === 'mlm' && c.problem_type !== undefined) ck.error('problem_type', `problem_type is ${fmt(c.problem_type)}, but task is "mlm"; remove it`);
     checkSplit(c, '', ck);
   }
+
+  checkElectra(c, has, ck);
 
   // Which model: a checkpoint to fine-tune, or a new one with a vocabulary.
   if (has('model_name_or_path')) {
@@ -139,6 +144,8 @@ export function checkRules(c: TrainingConfig, raw: Record<string, unknown>, ck: 
     // HF's default for greater_is_better: false only for names ending in "loss".
     if (c.greater_is_better === undefined && !key.endsWith('loss') && LOWER_IS_BETTER.test(key)) ck.warn('metric_for_best_model', `greater_is_better defaults to true for "${key}" (HF's rule: false only for names ending in "loss"), but lower is better here; set greater_is_better: false`);
   }
+  // The checker has matched the duration's form (or a number > 0); "0m" has the form but no time.
+  if (c.max_time !== undefined && !(parseDuration(c.max_time)! > 0)) ck.error('max_time', `max_time is ${fmt(c.max_time)}, no time at all; it must be ${DURATION_FORMS}, longer than zero, or a positive number of seconds`);
   const warmupSteps = setting('warmup_steps');
   const warmupRatio = setting('warmup_ratio');
   if (warmupSteps !== undefined && warmupRatio !== undefined && warmupSteps > 0 && warmupRatio > 0) ck.warn('warmup_ratio', `warmup_ratio is ignored: warmup_steps (${warmupSteps}) is set and wins, as in HF`);
@@ -149,6 +156,34 @@ export function checkRules(c: TrainingConfig, raw: Record<string, unknown>, ck: 
     const k = b.findIndex((n, i) => i > 0 && n <= b[i - 1]!);
     if (k >= 0) ck.error(`length_buckets[${k}]`, `length_buckets[${k}] is ${b[k]}, not above the bucket before it (${b[k - 1]}); list the buckets in increasing order`);
     else if (maxSeqLength !== undefined && b[b.length - 1] !== maxSeqLength) ck.error('length_buckets', `length_buckets ends at ${b[b.length - 1]}; the last bucket must be max_seq_length (${maxSeqLength}) so that every sequence fits`);
+  }
+}
+
+/** task "electra": its own fields only with it, an ELECTRA model_config, and a generator that fits the discriminator. */
+function checkElectra(c: TrainingConfig, has: (k: string) => boolean, ck: Checker): void {
+  const own = (['generator_size', 'generator_config', 'rtd_weight'] as const).filter(has);
+  if (c.task !== 'electra') {
+    if (!ck.hasErrorsUnder('task')) for (const k of own) ck.error(k, `${k} is set, but ${c.task === undefined ? 'no task is' : `task is ${fmt(c.task)}`}; it belongs to ELECTRA pretraining — set task: "electra", or remove ${k}`);
+    return;
+  }
+  if (has('problem_type')) ck.error('problem_type', 'problem_type is set, but task is "electra" (pretraining, no labels); remove it');
+  if (c.streaming) ck.error('streaming', 'streaming is not implemented for task "electra": its training text is read whole; remove streaming (or pretrain with task "mlm")');
+  if (has('generator_size') && has('generator_config')) ck.error('generator_config', 'generator_config is set next to generator_size; give the generator\'s size as a fraction (generator_size) or its config (generator_config), not both');
+  const mc = c.model_config;
+  if (!mc || ck.hasErrorsUnder('model_config')) return;
+  if (mc.model_type !== 'electra') {
+    ck.error('model_config.model_type', `model_config.model_type is ${mc.model_type === undefined ? 'not set (BERT)' : fmt(mc.model_type)}, but task "electra" trains an ELECTRA generator and discriminator; set model_config.model_type: "electra"`);
+    return;
+  }
+  if (ck.hasErrorsUnder('generator_size') || ck.hasErrorsUnder('generator_config')) return;
+  try {
+    const disc = parseModelConfig({ ...mc, vocab_size: mc.vocab_size ?? 30522 }, 'model_config') as ElectraConfig;
+    generatorConfig(disc, { ...(c.generator_size !== undefined ? { generator_size: c.generator_size } : {}), ...(c.generator_config !== undefined && !has('generator_size') ? { generator_config: c.generator_config } : {}) });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const m = /^generator_config: field "([^"]+)" is (.*)$/s.exec(e.message);
+    if (m) ck.error(`generator_config.${m[1]}`, `generator_config.${m[1]} is ${m[2]}`);
+    else ck.error(e.message.startsWith('generator_config') ? 'generator_config' : has('generator_size') ? 'generator_size' : 'model_config', e.message);
   }
 }
 

@@ -7,7 +7,8 @@ import type { DatasetSpec, ProblemType } from '../data/types.js';
 export type { ProblemType };
 import type { BertConfig } from '../models/bert/config.js';
 
-export type TaskKind = 'mlm' | 'classification';
+/** "electra": ELECTRA pretraining (a single task only: the generator's MLM and replaced-token detection). */
+export type TaskKind = 'mlm' | 'classification' | 'electra';
 
 export interface TaskConfig {
   /** Letters, digits, "_" and "-": names the head (heads.<name>.*) and the metrics (eval_<name>_accuracy). */
@@ -60,6 +61,11 @@ export interface TrainingConfig {
   whole_word_masking?: boolean;
   /** MLM: stream train_file instead of loading it (text larger than memory); needs max_steps. */
   streaming?: boolean;
+  /** task "electra": the generator's width as a fraction of the discriminator's (default 0.25), or its config. */
+  generator_size?: number;
+  generator_config?: Record<string, unknown>;
+  /** task "electra": λ, the discriminator loss's weight (default 50). */
+  rtd_weight?: number;
 
   // ---- TrainingArguments
   learning_rate?: number;
@@ -68,9 +74,12 @@ export interface TrainingConfig {
   adam_beta2?: number;
   adam_epsilon?: number;
   max_grad_norm?: number;
+  /** Default 3; absent from a parsed config with max_time and no max_steps: the budget alone ends the run. */
   num_train_epochs?: number;
   /** Overrides num_train_epochs when > 0. */
   max_steps?: number;
+  /** A time budget (PyTorch Lightning's max_time): "10m", "1h30m", "90s", "00:10:00" or seconds. */
+  max_time?: string | number;
   lr_scheduler_type?: 'linear' | 'cosine' | 'constant' | 'constant_with_warmup';
   warmup_ratio?: number;
   warmup_steps?: number;
@@ -110,7 +119,7 @@ export interface TrainingConfig {
 
 /** The fields applyTrainingDefaults always fills in. */
 type Defaulted = 'run_name' | 'overwrite_output_dir' | 'freeze_embeddings' | 'freeze_layers' | 'max_seq_length' | 'line_by_line' | 'mlm_probability' | 'whole_word_masking'
-  | 'learning_rate' | 'weight_decay' | 'adam_beta1' | 'adam_beta2' | 'adam_epsilon' | 'max_grad_norm' | 'num_train_epochs' | 'max_steps' | 'lr_scheduler_type'
+  | 'learning_rate' | 'weight_decay' | 'adam_beta1' | 'adam_beta2' | 'adam_epsilon' | 'max_grad_norm' | 'max_steps' | 'lr_scheduler_type'
   | 'warmup_ratio' | 'warmup_steps' | 'per_device_train_batch_size' | 'per_device_eval_batch_size' | 'gradient_accumulation_steps' | 'eval_strategy' | 'save_strategy'
   | 'save_steps' | 'logging_steps' | 'seed' | 'load_best_model_at_end' | 'device' | 'steps_per_run' | 'length_buckets' | 'nan_inf_policy' | 'nan_inf_patience'
   | 'skip_memory_check';

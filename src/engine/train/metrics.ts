@@ -5,11 +5,13 @@
  * transformers' example scripts (run_glue.py, run_mlm.py), so numbers compare with theirs.
  */
 
-export type MetricTask = 'mlm' | 'single_label_classification' | 'multi_label_classification' | 'regression';
+export type MetricTask = 'mlm' | 'electra' | 'single_label_classification' | 'multi_label_classification' | 'regression';
 
 /** The metric names each kind of task reports (what metric_for_best_model may name, after "eval_"). */
 export const METRIC_NAMES: Record<MetricTask, readonly string[]> = {
   mlm: ['loss', 'perplexity', 'accuracy'],
+  // ELECTRA pretraining: loss = generator_loss + rtd_weight · discriminator_loss; "replaced" is the positive class.
+  electra: ['loss', 'generator_loss', 'generator_accuracy', 'discriminator_loss', 'rtd_accuracy', 'replaced_precision', 'replaced_recall'],
   single_label_classification: ['loss', 'accuracy', 'f1', 'precision', 'recall'],
   // accuracy is subset accuracy: sklearn's accuracy_score on multi-label indicators.
   multi_label_classification: ['loss', 'accuracy', 'f1_micro', 'f1_macro'],

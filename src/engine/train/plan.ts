@@ -25,6 +25,9 @@ import { ParsedTrainingConfig, tasksOf } from './config.js';
 import { TaskConfig } from './config-types.js';
 import { ClassificationTask, MlmTask, TaskRuntime, TaskState } from './tasks.js';
 import { StreamingMlmTask } from './streaming.js';
+import { ElectraTask } from './electra.js';
+import { ElectraPreTrainingModel, generatorConfig } from '../models/electra/pretraining.js';
+import type { ElectraConfig } from '../models/electra/modeling.js';
 import { ResumeState, lastCompleteCheckpoint, listCheckpoints, loadResumeState, readTrainingArgs } from './checkpoint.js';
 import { compareForResume, describeChanges, refusal, showValue } from './resume.js';
 import { AvailableMemory, MemoryEstimate, availableMemory, estimateTrainingMemory, memoryProblem } from './resources.js';
@@ -32,7 +35,7 @@ import { ResolveOptions, resolveModel, resolveModelFromCache } from '../hub/mode
 import { looksLikeHubId } from '../hub/resolve.js';
 import { progressLines } from '../hub/progress.js';
 
-export type Model = AnyModel;
+export type Model = AnyModel | ElectraPreTrainingModel;
 
 export interface RunPlan {
   cfg: ParsedTrainingConfig;
@@ -171,6 +174,19 @@ const padIdOf = (t: WordPieceTokenizer): number | undefined => {
   return pad === undefined ? undefined : t.tokenToId(pad);
 };
 
+/**
+ * Task "electra": the discriminator from the model's config, the generator from the folder it
+ * continues (its generator/) or from generator_size / generator_config.
+ */
+function electraModel(base: BertConfig, cfg: ParsedTrainingConfig, from: string | undefined, fromName: string | undefined): ElectraPreTrainingModel {
+  if (base.model_type !== 'electra') throw new Error(`task "electra" trains an ELECTRA generator and discriminator, but ${from ? `${fromName} is a "${base.model_type}" model` : `model_config.model_type is "${base.model_type}"`}; ${from ? 'start from an ELECTRA folder (model_type "electra")' : 'set model_config.model_type: "electra"'}`);
+  const disc = { ...base, architectures: ['ElectraForPreTraining'] } as ElectraConfig;
+  delete disc.id2label; delete disc.label2id; delete disc.problem_type;
+  const saved = from && existsSync(join(from, 'generator', 'config.json')) ? join(from, 'generator') : undefined;
+  const gen = saved ? readConfig(saved) as ElectraConfig : generatorConfig(disc, { ...(cfg.generator_size !== undefined ? { generator_size: cfg.generator_size } : {}), ...(cfg.generator_config !== undefined ? { generator_config: cfg.generator_config } : {}) });
+  return new ElectraPreTrainingModel(disc, gen, cfg.rtd_weight);
+}
+
 export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {}): Promise<RunPlan> {
   const log = (s: string) => opts.log?.(s);
   const outputDir = resolve(cfg.output_dir);
@@ -278,7 +294,8 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
   // The model: heads from the tasks.
   let model: Model;
   const create = (kind: 'mlm' | 'cls', c: BertConfig) => (family.create ? family.create(kind, c) : kind === 'mlm' ? new MaskedLMModel(family, c) : new SequenceClassificationModel(family, c));
-  if (taskCfgs.length === 1 && taskCfgs[0]!.kind === 'mlm') model = create('mlm', { ...base, architectures: [family.names.mlm] });
+  if (taskCfgs[0]!.kind === 'electra') model = electraModel(base, cfg, from, fromName);
+  else if (taskCfgs.length === 1 && taskCfgs[0]!.kind === 'mlm') model = create('mlm', { ...base, architectures: [family.names.mlm] });
   else if (taskCfgs.length === 1) {
     const l = labels.get(taskCfgs[0]!.name)!;
     model = create('cls', { ...base, architectures: [family.names.cls], id2label: l.id2label, label2id: l.label2id, problem_type: l.problemType });
@@ -308,7 +325,7 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
   // Refuse a run that cannot fit before any weight is allocated.
   const numel = (ps: ParamSpec[]) => ps.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
   const est = { cfg: model.cfg, params: numel(model.ps.specs), trainable: numel(trainable), batchSize: cfg.per_device_train_batch_size, seqLength: cfg.max_seq_length,
-    stepsPerRun: cfg.steps_per_run, accumulation: cfg.gradient_accumulation_steps, mlmProbability: taskCfgs.some((t) => t.kind === 'mlm') ? cfg.mlm_probability : 0 };
+    stepsPerRun: cfg.steps_per_run, accumulation: cfg.gradient_accumulation_steps, mlmProbability: taskCfgs.some((t) => t.kind === 'mlm' || t.kind === 'electra') ? cfg.mlm_probability : 0 };
   const memory = estimateTrainingMemory(est);
   log(`memory estimate: ${(memory.total / 2 ** 20).toFixed(0)} MiB`);
   const tooBig = memoryProblem(memory, est, opts.availableMemory ?? availableMemory(cfg.device));
@@ -324,6 +341,10 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
       return new StreamingMlmTask(c, tokenizer, t.train_file, { maxSeqLength: cfg.max_seq_length, lineByLine: cfg.line_by_line, mlmProbability: cfg.mlm_probability,
         wholeWord: cfg.whole_word_masking, validationRatio: (t.validation_split_percentage ?? 10) / 100, evalExamples: 1000, bufferSize: 4096 });
     }
+    if (t.kind === 'electra') {
+      return new ElectraTask(model as ElectraPreTrainingModel, c, tokenizer, { train: d.train.map((e) => e.text), eval: d.eval.map((e) => e.text) },
+        { maxSeqLength: cfg.max_seq_length, lineByLine: cfg.line_by_line, mlmProbability: cfg.mlm_probability, wholeWord: cfg.whole_word_masking });
+    }
     if (t.kind === 'mlm') {
       return new MlmTask(c, tokenizer, { train: d.train.map((e) => e.text), eval: d.eval.map((e) => e.text) },
         { maxSeqLength: cfg.max_seq_length, lineByLine: cfg.line_by_line, mlmProbability: cfg.mlm_probability, wholeWord: cfg.whole_word_masking });
@@ -336,7 +357,7 @@ export async function planRun(cfg: ParsedTrainingConfig, opts: PlanOptions = {})
   const rng = Rng.derive(cfg.seed, 'init');
   let weights: Weights;
   if (from) {
-    const r = loadWeights(from, model.ps, () => rng.next(), family);
+    const r = model instanceof ElectraPreTrainingModel ? model.load(from, () => rng.next()) : loadWeights(from, model.ps, () => rng.next(), family);
     weights = r.weights;
     for (const n of r.notes) log(`${fromName}: ${n}`);
     if (freshHead) {

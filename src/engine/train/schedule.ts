@@ -31,6 +31,7 @@ export function lrLambda(step: number, o: Omit<ScheduleOptions, 'lr'>): number {
       return step < W ? step / Math.max(1, W) : 1;
     case 'linear':
       if (step < W) return step / Math.max(1, W);
+      if (T === Infinity) return 1; // no end known yet (a time budget before its first estimate)
       return Math.max(0, (T - step) / Math.max(1, T - W));
     case 'cosine': {
       if (step < W) return step / Math.max(1, W);
@@ -54,7 +55,8 @@ export const learningRate = (step: number, o: ScheduleOptions): number => o.lr *
  */
 export function warmupStepsOf(cfg: Pick<TrainingConfig, 'warmup_steps' | 'warmup_ratio'>, totalSteps: number): number {
   const ws = cfg.warmup_steps ?? 0;
-  return ws > 0 ? ws : Math.ceil(totalSteps * (cfg.warmup_ratio ?? 0));
+  const ratio = cfg.warmup_ratio ?? 0;
+  return ws > 0 ? ws : ratio > 0 ? Math.ceil(totalSteps * ratio) : 0;
 }
 
 /**
@@ -72,4 +74,13 @@ export function totalStepsOf(cfg: Pick<TrainingConfig, 'max_steps' | 'num_train_
 /** The schedule of a run from its (parsed) config and its total optimizer steps. */
 export function scheduleOf(cfg: Pick<TrainingConfig, 'learning_rate' | 'lr_scheduler_type' | 'warmup_steps' | 'warmup_ratio'>, totalSteps: number): ScheduleOptions {
   return { lr: cfg.learning_rate ?? 5e-5, schedule: cfg.lr_scheduler_type ?? 'linear', warmupSteps: warmupStepsOf(cfg, totalSteps), totalSteps };
+}
+
+/**
+ * A time budget's (max_time's) estimate of the run's optimizer steps, so that a decaying schedule
+ * ends when the budget does: the steps done plus the remaining seconds at the measured speed
+ * (steps per second), never past the step limit of max_steps / num_train_epochs.
+ */
+export function budgetTotalSteps(step: number, remainingSeconds: number, stepsPerSecond: number, limit: number): number {
+  return Math.min(limit, step + Math.max(0, Math.round(remainingSeconds * stepsPerSecond)));
 }

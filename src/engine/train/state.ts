@@ -159,6 +159,37 @@ export function serializeTrainerState(state: TrainerState): string {
   return `${text.replace(/"\\u0000pyfloat:(-?Infinity|NaN)"/g, '$1').replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
 }
 
+/**
+ * BERT Lab's time budget (max_time), kept in trainer_state.json as a stateful callback (HF's
+ * Trainer ignores callback states it has no callback for): the training time spent, so that a
+ * resumed run has only the rest of the budget, and the schedule's estimate of the run's steps
+ * with its warm-up, so that a resumed run continues the same schedule.
+ */
+export interface TimeBudgetState {
+  /** Seconds of training so far (evaluations and saving included; planning excluded). */
+  time_spent: number;
+  /** max_time in seconds; null without one. */
+  max_time: number | null;
+  /** The schedule's total steps estimated from the budget; null before the first estimate. */
+  total_steps: number | null;
+  /** Warm-up steps, fixed at the first estimate; null before it. */
+  warmup_steps: number | null;
+  /** The budget ended the run here. */
+  stopped: boolean;
+}
+const TIME_BUDGET = 'TimeBudget';
+
+/** The time budget of a trainer state (the defaults of a fresh run when it has none). */
+export function timeBudgetOf(s: TrainerState): TimeBudgetState {
+  const cb = s.stateful_callbacks[TIME_BUDGET];
+  const a = (cb && !Array.isArray(cb) ? cb.attributes : {}) as Record<string, unknown>;
+  const num = (v: unknown, min: number) => (typeof v === 'number' && Number.isFinite(v) && v >= min ? v : null);
+  return { time_spent: num(a['time_spent'], 0) ?? 0, max_time: num(cb && !Array.isArray(cb) ? cb.args['max_time'] : null, 0), total_steps: num(a['total_steps'], 0), warmup_steps: num(a['warmup_steps'], 0), stopped: a['stopped'] === true };
+}
+export function setTimeBudget(s: TrainerState, b: TimeBudgetState): void {
+  s.stateful_callbacks[TIME_BUDGET] = { args: { max_time: b.max_time }, attributes: { time_spent: b.time_spent, total_steps: b.total_steps, warmup_steps: b.warmup_steps, stopped: b.stopped } };
+}
+
 export const readTrainerState = (path: string): TrainerState => parseTrainerState(readFileSync(path, 'utf8'), path);
 
 /** Writes through a flushed temporary file and a rename, so a crash never leaves half a file. */
@@ -172,6 +203,8 @@ export function writeTrainerState(path: string, state: TrainerState): void {
 export interface RunStartRecord {
   type: 'start'; time: number; run_name: string; output_dir: string;
   max_steps: number; num_train_epochs: number; device?: string; config_file?: string; resumed_from?: string | null;
+  /** max_time in seconds, when the run has a time budget (max_steps is 0 when only the budget ends it). */
+  max_time?: number;
 }
 /** skipped: the loss or gradient norm was NaN/Inf and nan_inf_policy "skip" discarded this step's update. */
 export interface RunStepRecord { type: 'step'; step: number; epoch: number; loss: number; learning_rate: number; grad_norm: number; tokens_per_second: number; time: number; skipped?: boolean }
@@ -181,7 +214,7 @@ export interface RunEvalRecord { type: 'eval'; step: number; epoch: number; metr
 export interface RunCheckpointRecord { type: 'checkpoint'; step: number; path: string; metrics: Record<string, number>; time?: number }
 /** metrics: the final summary (train_runtime, train_samples_per_second, train_loss, …). */
 export interface RunDoneRecord {
-  type: 'done'; step: number; time: number; reason?: 'completed' | 'early_stopping' | 'stopped';
+  type: 'done'; step: number; time: number; reason?: 'completed' | 'early_stopping' | 'stopped' | 'max_time';
   metrics?: Record<string, number>; best_model_checkpoint?: string | null;
 }
 export interface RunErrorRecord { type: 'error'; time: number; message: string; step?: number }
@@ -195,7 +228,7 @@ export const formatRunLogRecord = (r: RunLogRecord): string => `${JSON.stringify
 
 type Kind = 'number' | 'metric' | 'string' | 'metrics' | 'nullable-string' | 'boolean';
 const RECORD_FIELDS: Record<RunLogRecord['type'], { required: Record<string, Kind>; optional?: Record<string, Kind> }> = {
-  start: { required: { time: 'number', run_name: 'string', output_dir: 'string', max_steps: 'number', num_train_epochs: 'number' }, optional: { device: 'string', config_file: 'string', resumed_from: 'nullable-string' } },
+  start: { required: { time: 'number', run_name: 'string', output_dir: 'string', max_steps: 'number', num_train_epochs: 'number' }, optional: { device: 'string', config_file: 'string', resumed_from: 'nullable-string', max_time: 'number' } },
   step: { required: { step: 'number', epoch: 'number', loss: 'metric', learning_rate: 'number', grad_norm: 'metric', tokens_per_second: 'number', time: 'number' }, optional: { skipped: 'boolean' } },
   eval: { required: { step: 'number', epoch: 'number', metrics: 'metrics' }, optional: { time: 'number' } },
   checkpoint: { required: { step: 'number', path: 'string', metrics: 'metrics' }, optional: { time: 'number' } },

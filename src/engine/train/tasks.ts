@@ -108,9 +108,9 @@ export class EvalSessions {
   }
 }
 
-const paramFeeds = (specs: Specs, params: Record<string, Float32Array>): Record<string, HostTensor> =>
+export const paramFeeds = (specs: Specs, params: Record<string, Float32Array>): Record<string, HostTensor> =>
   Object.fromEntries(specs.map((q) => [q.name, tensor('float32', q.shape, params[q.name]!)]));
-const paramInputs = (g: Graph, specs: Specs): ParamValues => Object.fromEntries(specs.map((q) => [q.name, g.input(q.name, 'float32', q.shape)]));
+export const paramInputs = (g: Graph, specs: Specs): ParamValues => Object.fromEntries(specs.map((q) => [q.name, g.input(q.name, 'float32', q.shape)]));
 
 /**
  * Masked-LM: sequences (chunks or lines) of token ids, collated with dynamic masking; eval
@@ -173,7 +173,7 @@ export function mlmCollator(tokenizer: WordPieceTokenizer, opts: { mlmProbabilit
 }
 
 /** The masking seed of evaluation batches: the same masks at every evaluation of every run. */
-const MLM_EVAL_SEED = 12345;
+export const MLM_EVAL_SEED = 12345;
 
 /** Masked-LM on sequences held in memory. */
 export class MlmTask extends MlmTaskBase {

@@ -1,8 +1,8 @@
 /**
  * The trainer: Hugging Face Trainer's loop on the compiled ONNX train step. It executes a run's
  * plan (plan.ts: data, tokenizer, labels, model, transfer, freezing, multi-task), runs K optimizer
- * steps per onnxruntime call, evaluates, logs, checkpoints (HF layout), stops early, and resumes
- * bit-identically. It speaks through typed events and a JSONL run log; it never touches a UI.
+ * steps per onnxruntime call, evaluates, logs, checkpoints (HF layout), stops early or when its time
+ * budget (max_time) is spent, and resumes bit-identically. It speaks through typed events and a JSONL run log; it never touches a UI.
  */
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,14 +17,16 @@ import { ModelRunner } from '../runtime/runner.js';
 import { EngineSession } from '../runtime/session.js';
 import { WordPieceTokenizer, saveTokenizer } from '../tokenizer/index.js';
 import { ParsedTrainingConfig } from './config.js';
-import { learningRate, scheduleOf, totalStepsOf } from './schedule.js';
-import { RunLogRecord, TrainerState, formatRunLogRecord, newTrainerState, readTrainerState, serializeTrainerState } from './state.js';
+import { budgetTotalSteps, learningRate, scheduleOf, totalStepsOf, warmupStepsOf } from './schedule.js';
+import { RunLogRecord, TrainerState, formatRunLogRecord, newTrainerState, readTrainerState, serializeTrainerState, setTimeBudget, timeBudgetOf } from './state.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { ClassificationTask, TaskModel, TaskRuntime, TaskState } from './tasks.js';
 import { checkpointName, rotateCheckpoints, saveTrainingCheckpoint } from './checkpoint.js';
 import { AvailableMemory } from './resources.js';
 import { metricKey } from './metrics.js';
 import { Model, RunPlan, planRun } from './plan.js';
 import { BestMetric, bestMetricOptions } from './best.js';
+import { ElectraPreTrainingModel } from '../models/electra/pretraining.js';
 
 export type TrainerEvent = RunLogRecord;
 export type RunnerFactory = (model: Uint8Array, purpose: 'train' | 'eval') => Promise<ModelRunner & { choice?: { device: string; reason: string } }>;
@@ -39,6 +41,8 @@ export interface TrainerOptions {
   configFile?: string;
   /** The memory the estimate is checked against (default: what the device reports free); for tests. */
   availableMemory?: AvailableMemory[];
+  /** The clock max_time is measured with, in milliseconds (default Date.now); tests give a fake one. */
+  now?: () => number;
 }
 
 /** A NaN or infinite loss or gradient norm that stops the run (nan_inf_policy "stop", or too many skips). */
@@ -49,7 +53,8 @@ export class NonFiniteError extends Error {
 
 export interface TrainResult {
   step: number;
-  reason: 'completed' | 'early_stopping' | 'stopped';
+  /** max_time: the time budget was spent (a checkpoint and the model are saved). */
+  reason: 'completed' | 'early_stopping' | 'stopped' | 'max_time';
   bestModelCheckpoint: string | null;
   bestMetric: number | null;
   lastEval: Record<string, number> | null;
@@ -115,7 +120,9 @@ export class Trainer {
     for (const p of this.trainable) { params[p.name] = weights[p.name]!; m[p.name] = new Float32Array(weights[p.name]!.length); v[p.name] = new Float32Array(weights[p.name]!.length); }
     for (const p of this.frozen) frozen[p.name] = weights[p.name]!;
     this.trainState = { params, expAvg: m, expAvgSq: v, step: 0, ...(this.frozen.length ? { frozen } : {}) };
-    this.hfState = newTrainerState({ max_steps: this.totalSteps, logging_steps: this.cfg.logging_steps, eval_steps: this.cfg.eval_steps ?? this.cfg.logging_steps, save_steps: this.cfg.save_steps, train_batch_size: this.cfg.per_device_train_batch_size, num_train_epochs: this.cfg.num_train_epochs });
+    // HF's max_steps; 0 (TrainerState's default) when only max_time ends the run.
+    const maxSteps = Number.isFinite(this.totalSteps) ? this.totalSteps : 0;
+    this.hfState = newTrainerState({ max_steps: maxSteps, logging_steps: this.cfg.logging_steps, eval_steps: this.cfg.eval_steps ?? this.cfg.logging_steps, save_steps: this.cfg.save_steps, train_batch_size: this.cfg.per_device_train_batch_size, num_train_epochs: this.cfg.num_train_epochs ?? 0 });
     if (resume) {
       const { path: resumeFrom, state: r } = resume;
       for (const p of this.trainable) {
@@ -138,12 +145,22 @@ export class Trainer {
       }
       this.resumedFrom = resumeFrom;
       this.lastSaved = resumeFrom;
+      const spent = timeBudgetOf(this.hfState).time_spent;
+      if (this.maxTime < Infinity) {
+        const budget = `max_time ${this.maxTimeText}`;
+        if (spent >= this.maxTime) throw new Error(`${resumeFrom}: ${budget} is spent already (${formatDuration(spent)} of training before this checkpoint); to continue, raise max_time above ${formatDuration(spent)}`);
+        this.note(`${budget}: ${formatDuration(spent)} spent before this checkpoint, ${formatDuration(this.maxTime - spent)} left`);
+      }
     }
   }
+  /** max_time in seconds (Infinity without one), and as written. */
+  private get maxTime(): number { return this.cfg.max_time === undefined ? Infinity : parseDuration(this.cfg.max_time)!; }
+  get maxTimeText(): string { return typeof this.cfg.max_time === 'number' ? `${this.cfg.max_time}s` : String(this.cfg.max_time); }
   private resumedFrom: string | null = null;
 
-  /** Optimizer steps of the whole run (HF's max_steps rule, on the first task's epochs). */
+  /** Optimizer steps of the whole run (HF's max_steps rule, on the first task's epochs); Infinity when only max_time ends it. */
   get totalSteps(): number {
+    if (this.cfg.num_train_epochs === undefined && this.cfg.max_steps <= 0) return Infinity;
     const t = this.tasks[0]!;
     return totalStepsOf(this.cfg, Math.ceil(t.trainSize / t.batchSize));
   }
@@ -162,6 +179,7 @@ export class Trainer {
 
   private taskModel(t: TaskRuntime): TaskModel {
     const m = this.model;
+    if (m.kind === 'electra') return { encoder: m.discriminator.encoder }; // its task (electra.ts) runs the whole model
     if (m.kind === 'mlm') return { encoder: m.encoder, mlm: m.head };
     if (m.kind === 'cls') return { encoder: m.encoder, head: m.head };
     return { encoder: m.encoder, mlm: m.mlm, ...(m.classifiers.get(t.name) ? { head: m.classifiers.get(t.name)! } : {}) };
@@ -201,7 +219,19 @@ export class Trainer {
 
   async train(): Promise<TrainResult> {
     const cfg = this.cfg, total = this.totalSteps, spe = this.stepsPerEpoch;
-    const sched = scheduleOf(cfg, total);
+    // The time budget: training time is counted from here (planning is done), plus the time before a resume.
+    const maxTime = this.maxTime, now = this.opts.now ?? Date.now, t0 = now();
+    const budget = { ...timeBudgetOf(this.hfState), max_time: Number.isFinite(maxTime) ? maxTime : null, stopped: false };
+    const spentBefore = budget.time_spent;
+    const spent = () => spentBefore + (now() - t0) / 1000;
+    // A budget that ends the run before max_steps sizes the schedule: its total steps are an estimate, re-made after
+    // each call from the speed measured since the end of this process's first call (which includes creating the
+    // session); the warm-up is fixed at the first estimate. Until then (two calls) the schedule is max_steps' — with
+    // no step limit, one that has not begun to decay, and a warm-up of unknown length still at 0. A resumed run
+    // continues from the saved estimate until it has measured its own speed.
+    let sched = scheduleOf(cfg, maxTime < Infinity ? budget.total_steps ?? total : total);
+    if (maxTime < Infinity && budget.warmup_steps !== null) sched.warmupSteps = budget.warmup_steps;
+    let mark: { step: number; spent: number } | null = null;
     if (!Number.isFinite(spe) && (cfg.eval_strategy === 'epoch' || cfg.save_strategy === 'epoch')) throw new Error('a streamed dataset has no known epoch length: use eval_strategy and save_strategy "steps"');
     const evalEvery = cfg.eval_strategy === 'steps' ? (cfg.eval_steps ?? cfg.logging_steps) : cfg.eval_strategy === 'epoch' ? spe : 0;
     const saveEvery = cfg.save_strategy === 'steps' ? cfg.save_steps : cfg.save_strategy === 'epoch' ? spe : 0;
@@ -210,7 +240,8 @@ export class Trainer {
     const best = trackOpts && new BestMetric(trackOpts, { best: this.hfState.best_metric, bestStep: this.hfState.best_global_step, badEvals: this.loop.badEvals });
     const started = Date.now();
     this.endRunLogLine();
-    this.emit({ type: 'start', time: started, run_name: cfg.run_name, output_dir: this.outputDir, max_steps: total, num_train_epochs: cfg.num_train_epochs, device: cfg.device, resumed_from: this.resumedFrom, ...(this.opts.configFile ? { config_file: this.opts.configFile } : {}) });
+    this.emit({ type: 'start', time: started, run_name: cfg.run_name, output_dir: this.outputDir, max_steps: this.hfState.max_steps, num_train_epochs: cfg.num_train_epochs ?? 0, device: cfg.device, resumed_from: this.resumedFrom,
+      ...(this.opts.configFile ? { config_file: this.opts.configFile } : {}), ...(budget.max_time !== null ? { max_time: budget.max_time } : {}) });
     let reason: TrainResult['reason'] = 'completed';
     let lastEval: Record<string, number> | null = null;
     // Running log and early-stopping counters live in this.loop so that checkpoints carry them.
@@ -272,16 +303,33 @@ export class Trainer {
         }
         this.hfState.global_step = step;
         this.hfState.epoch = epoch;
+        budget.time_spent = spent();
+        if (maxTime < Infinity) {
+          if (!mark) mark = { step, spent: budget.time_spent };
+          else if (step > mark.step && budget.time_spent > mark.spent) {
+            budget.total_steps = budgetTotalSteps(step, maxTime - budget.time_spent, (step - mark.step) / (budget.time_spent - mark.spent), total);
+            budget.warmup_steps ??= warmupStepsOf(cfg, budget.total_steps);
+            sched = { ...sched, totalSteps: budget.total_steps, warmupSteps: budget.warmup_steps };
+          }
+        }
         const early = best?.shouldStop ?? false;
         const stopping = this.stopRequested || step >= (this.opts.stopAtStep ?? Infinity);
-        if ((saveEvery > 0 && step % saveEvery === 0) || stopping || early) this.save(step, lastEval && isEval ? lastEval : {});
+        const outOfTime = budget.time_spent >= maxTime;
+        budget.stopped = outOfTime && !early && !stopping && step < total;
+        setTimeBudget(this.hfState, budget);
+        if ((saveEvery > 0 && step % saveEvery === 0) || stopping || early || budget.stopped) this.save(step, lastEval && isEval ? lastEval : {});
         if (early) { reason = 'early_stopping'; break; }
         if (stopping) { reason = 'stopped'; break; }
+        if (budget.stopped) {
+          this.note(`max_time ${this.maxTimeText} reached after ${step} steps (${formatDuration(budget.time_spent)} of training): stopping with a checkpoint; to train longer, raise max_time and resume`);
+          reason = 'max_time';
+          break;
+        }
       }
       const step = this.trainState.step;
       const runtime = (Date.now() - started) / 1000;
       const summary = { train_runtime: runtime, train_samples_per_second: ((step - firstStep) * cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps) / runtime, train_steps_per_second: (step - firstStep) / runtime, total_flos: 0, train_loss: this.meanTrainLoss(), epoch: this.epochAt(step), step };
-      if (reason === 'completed') {
+      if (reason === 'completed' || reason === 'max_time') {
         this.hfState.log_history.push(summary);
         this.saveFinal();
       }
@@ -358,7 +406,7 @@ export class Trainer {
   private saveFinal(): void {
     let weights = this.weights;
     const best = this.hfState.best_model_checkpoint;
-    if (this.cfg.load_best_model_at_end && best && existsSync(best)) weights = loadWeights(best, this.model.ps, Math.random, this.model.family).weights;
+    if (this.cfg.load_best_model_at_end && best && existsSync(best)) weights = (this.model instanceof ElectraPreTrainingModel ? this.model.load(best, Math.random) : loadWeights(best, this.model.ps, Math.random, this.model.family)).weights;
     try {
       writeModelFiles(this.outputDir, this.model, weights, { tokenizerFrom: this.tokenizerDir, extraFiles: { 'trainer_state.json': serializeTrainerState(this.hfState) } });
     } catch (e) {

@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, s
 import { basename, join } from 'node:path';
 import { RunLogRecord, RunLogWarning, TrainerState, parseRunLog, parseRunLogLine, readTrainerState } from '../train/state.js';
 
-export type RunStatus = 'completed' | 'stopped' | 'early_stopping' | 'failed' | 'incomplete';
+export type RunStatus = 'completed' | 'stopped' | 'early_stopping' | 'max_time' | 'failed' | 'incomplete';
 export interface CheckpointInfo { path: string; step: number; metrics: Record<string, number>; bytes: number; best: boolean }
 export interface RunInfo {
   outputDir: string;

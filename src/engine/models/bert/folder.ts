@@ -23,6 +23,15 @@ import { isStagedName, stageFile, syncFolder } from '../../checkpoint/durable.js
 
 export type Weights = Record<string, Float32Array>;
 
+/**
+ * One Hugging Face folder of a saved model: `sub` '' is the model's folder itself, another name a
+ * subfolder (ELECTRA pretraining: the discriminator, and its generator in generator/); file keys
+ * and the parameters they hold.
+ */
+export interface FolderPart { sub: string; config: Record<string, unknown>; keys: { key: string; param: string; shape: number[] }[] }
+/** What saving reads of a model; `parts` where it is saved as more than one folder (default: one, its parameters under their names). */
+export type SavedModel = Pick<AnyModel, 'family' | 'cfg' | 'architecture' | 'ps'> & { parts?(): FolderPart[] };
+
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }
@@ -168,20 +177,24 @@ export function loadWeights(folder: string, ps: ParamSet, random: () => number, 
  * is first written in full to a temporary sibling and flushed (fsync), then all are renamed into
  * place and the folder flushed, so a crash leaves each file whole, old or new, never half.
  */
-export function writeModelFiles(dir: string, model: AnyModel, weights: Weights,
+export function writeModelFiles(dir: string, model: SavedModel, weights: Weights,
   opts: { tokenizerFrom?: string; extraFiles?: Record<string, string | Uint8Array> } = {}): void {
-  const config = model.family.configJSON(model.cfg, model.architecture);
-  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-  for (const p of model.ps.specs) {
-    const w = weights[p.name];
-    if (!w) throw new CheckpointError(`saving ${dir}: no value for parameter "${p.name}"`);
-    tensors[p.name] = { shape: p.shape, data: w };
+  const parts = model.parts?.() ?? [{ sub: '', config: model.family.configJSON(model.cfg, model.architecture), keys: model.ps.specs.map((p) => ({ key: p.name, param: p.name, shape: p.shape })) }];
+  const files: Record<string, string | Uint8Array | Uint8Array[]> = {}, tokenizer: Record<string, Uint8Array> = {};
+  for (const part of parts) {
+    const at = (f: string) => (part.sub ? `${part.sub}/${f}` : f);
+    const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const p of part.keys) {
+      const w = weights[p.param];
+      if (!w) throw new CheckpointError(`saving ${dir}: no value for parameter "${p.param}"`);
+      tensors[p.key] = { shape: p.shape, data: w };
+    }
+    if (part.sub) mkdirSync(join(dir, part.sub), { recursive: true });
+    files[at('model.safetensors')] = safetensorsChunks(tensors, { format: 'pt' }, join(dir, at('model.safetensors')));
+    files[at('config.json')] = JSON.stringify(part.config, null, 2) + '\n';
+    if (opts.tokenizerFrom) for (const f of TOKENIZER_FILES) if (existsSync(join(opts.tokenizerFrom, f))) tokenizer[at(f)] = readFileSync(join(opts.tokenizerFrom, f));
   }
-  const files: Record<string, string | Uint8Array | Uint8Array[]> = {
-    'model.safetensors': safetensorsChunks(tensors, { format: 'pt' }, join(dir, 'model.safetensors')),
-    'config.json': JSON.stringify(config, null, 2) + '\n', ...opts.extraFiles,
-  };
-  if (opts.tokenizerFrom) for (const f of TOKENIZER_FILES) if (existsSync(join(opts.tokenizerFrom, f))) files[f] = readFileSync(join(opts.tokenizerFrom, f));
+  Object.assign(files, opts.extraFiles, tokenizer);
   const staged: [string, string][] = [];
   try {
     for (const [name, content] of Object.entries(files)) staged.push([stageFile(join(dir, name), content), join(dir, name)]);
@@ -189,6 +202,7 @@ export function writeModelFiles(dir: string, model: AnyModel, weights: Weights,
   } finally {
     for (const [tmp] of staged) rmSync(tmp, { force: true }); // after a failure: nothing half-written stays behind
   }
+  for (const part of parts) if (part.sub) syncFolder(join(dir, part.sub));
   syncFolder(dir);
 }
 
@@ -202,7 +216,7 @@ const sibling = (folder: string, kind: 'tmp' | 'old' | 'deleting'): string => jo
  * one is moved aside first and removed after). Until the rename, `folder` does not exist or is
  * the old one; a crash leaves a `.<name>.tmp-…` folder that cleanCheckpointLeftovers removes.
  */
-export function saveCheckpoint(folder: string, model: AnyModel, weights: Weights,
+export function saveCheckpoint(folder: string, model: SavedModel, weights: Weights,
   opts: { tokenizerFrom?: string; extraFiles?: Record<string, string | Uint8Array> } = {}): void {
   const tmp = sibling(folder, 'tmp');
   mkdirSync(tmp, { recursive: true });

@@ -22,10 +22,11 @@ export class ElectraModel implements Encoder {
   readonly embeddings: BertEmbeddings;
   readonly project: Linear | null;
   readonly layers: BertLayer[];
-  constructor(ps: ParamSet, readonly cfg: BertConfig) {
+  /** `shared`: embeddings of another ElectraModel, used instead of its own (pretraining's generator reads the discriminator's). */
+  constructor(ps: ParamSet, readonly cfg: BertConfig, shared?: BertEmbeddings) {
     const E = embeddingSize(cfg), H = cfg.hidden_size;
     // ElectraEmbeddings is BertEmbeddings at width embedding_size (word + token type + position, LayerNorm, dropout).
-    this.embeddings = new BertEmbeddings(ps, { ...cfg, hidden_size: E });
+    this.embeddings = shared ?? new BertEmbeddings(ps, { ...cfg, hidden_size: E });
     this.project = E !== H ? new Linear(ps, 'embeddings_project', E, H, { init: normalInit(cfg) }) : null;
     this.layers = ps.scope('encoder', () => ps.scope('layer', () =>
       Array.from({ length: cfg.num_hidden_layers }, (_, i) => ps.scope(i, () => new BertLayer(ps, cfg)))));
@@ -118,11 +119,15 @@ export class ElectraForPreTraining {
    * mask keeps (all tokens without one), as ElectraForPreTraining's loss.
    */
   loss(p: ParamValues, x: BertInputs, labels: Value, ctx: ForwardCtx): Value {
-    const logits = this.logits(p, x, ctx).logits;                                              // [B, T]
-    if (labels.rank !== 2) throw new BuildError(`the discriminator needs labels [batch, tokens] of 0 and 1, got ${labels}`);
-    const l = bceWithLogits(logits, F.cast(labels, logits.dtype));                             // [B, T]
-    if (!x.attentionMask) return F.reduceMean(l, [0, 1]);
-    const keep = F.cast(x.attentionMask, logits.dtype);
-    return F.div(F.reduceSum(F.mul(l, keep), [0, 1]), F.reduceSum(keep, [0, 1]));
+    return discriminatorLoss(this.logits(p, x, ctx).logits, labels, x.attentionMask);
   }
+}
+
+/** ElectraForPreTraining's loss: BCE-with-logits of logits [B, T] against labels [B, T] (1 = replaced), averaged over the tokens `attentionMask` keeps. */
+export function discriminatorLoss(logits: Value, labels: Value, attentionMask?: Value): Value {
+  if (labels.rank !== 2) throw new BuildError(`the discriminator needs labels [batch, tokens] of 0 and 1, got ${labels}`);
+  const l = bceWithLogits(logits, F.cast(labels, logits.dtype));                               // [B, T]
+  if (!attentionMask) return F.reduceMean(l, [0, 1]);
+  const keep = F.cast(attentionMask, logits.dtype);
+  return F.div(F.reduceSum(F.mul(l, keep), [0, 1]), F.reduceSum(keep, [0, 1]));
 }
