@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { RECIPES } from '../src/engine/train/recipes.js';
 import { checkTrainingConfig, parseTrainingConfig } from '../src/engine/train/config.js';
 import { Trainer, TrainerOptions } from '../src/engine/train/trainer.js';
 import { RESUME_FILES } from '../src/engine/train/checkpoint.js';
@@ -238,13 +239,21 @@ describe('max_time: the CLI and the wizard', () => {
     try {
       budget = '30 minutes';
       const out = (await newTrainingConfig({ extensionPath: '/ext' } as never, 'mlm'))!;
-      assert.deepEqual(offered, ['10 minutes', '30 minutes', '1 hour', 'no limit — use num_train_epochs']);
+      assert.deepEqual(offered, ['Quick pretraining (≈10 min)', '10 minutes', '30 minutes', '1 hour', 'no limit — use num_train_epochs']);
       const cfg = parseTrainingConfig(readFileSync(out, 'utf8'), out);
       assert.equal(cfg.max_time, '30m');
       assert.equal(cfg.num_train_epochs, undefined, 'the budget alone ends the run');
       budget = 'no limit — use num_train_epochs';
       const plain = parseTrainingConfig(readFileSync((await newTrainingConfig({ extensionPath: '/ext' } as never, 'mlm'))!, 'utf8'), out);
       assert.deepEqual([plain.max_time, plain.num_train_epochs], [undefined, 1]);
+      // The recipe: named, and every value written out (what the file says is what runs).
+      budget = 'Quick pretraining (≈10 min)';
+      const qFile = (await newTrainingConfig({ extensionPath: '/ext' } as never, 'mlm'))!;
+      const written = JSON.parse(readFileSync(qFile, 'utf8'));
+      assert.equal(written.recipe, 'quick-pretraining');
+      for (const [k, v] of Object.entries(RECIPES['quick-pretraining']!.values)) assert.deepEqual(written[k], v, k);
+      const quick = parseTrainingConfig(readFileSync(qFile, 'utf8'), qFile);
+      assert.deepEqual([quick.max_time, quick.mlm_probability, quick.max_seq_length], ['10m', 0.3, 64]);
       // Cancelling the question cancels the wizard.
       budget = '';
       assert.equal(await newTrainingConfig({ extensionPath: '/ext' } as never, 'mlm'), undefined);

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { containedPath } from '../engine/workspace/contain.js';
 import * as vscode from 'vscode';
+import { RECIPES } from '../engine/train/recipes.js';
 import type { InferenceWorker } from '../engine/infer/infer-client.js';
 import { findMasks } from '../engine/infer/mask-context.js';
 import { findRuns, scanRun } from '../engine/workspace/runs.js';
@@ -89,7 +90,8 @@ function cli(extensionPath: string, args: string[], output: vscode.OutputChannel
 }
 
 /** The wizard's time budgets for pretraining from scratch (max_time; none: num_train_epochs ends the run). */
-const TIME_BUDGETS: readonly { label: string; description: string; max_time?: string }[] = [
+const TIME_BUDGETS: readonly { label: string; description: string; max_time?: string; recipe?: string }[] = [
+  { label: 'Quick pretraining (≈10 min)', description: `recipe "quick-pretraining": ${RECIPES['quick-pretraining']!.description}; its values are written out`, max_time: '10m', recipe: 'quick-pretraining' },
   { label: '10 minutes', description: 'max_time "10m"', max_time: '10m' },
   { label: '30 minutes', description: 'max_time "30m"', max_time: '30m' },
   { label: '1 hour', description: 'max_time "1h"', max_time: '1h' },
@@ -117,11 +119,12 @@ export async function newTrainingConfig(deps: CommandDeps, preset?: 'mlm' | 'cla
   if (base.model !== undefined && !hub) { void vscode.window.showErrorMessage(`BERT Lab: "${base.model}" is not a Hugging Face Hub model id.`); return undefined; }
   const pretrained = Boolean(base.path || hub);
   // Pretraining from scratch is sized by time: max_time ends it with the model saved, and the schedule decays to the budget.
-  let maxTime: string | undefined;
+  let maxTime: string | undefined, recipe: string | undefined;
   if (task === 'mlm' && !pretrained) {
     const budget = await vscode.window.showQuickPick([...TIME_BUDGETS], { placeHolder: 'Time budget' });
     if (!budget) return undefined;
     maxTime = budget.max_time;
+    recipe = budget.recipe;
   }
   const name = await vscode.window.showInputBox({ prompt: 'Run name', value: `${task}-${basename(file.path).replace(/\.[^.]+$/, '')}`, validateInput: (v) => (/^[\w.-]+$/.test(v) ? undefined : 'letters, digits, ".", "_" and "-"') });
   if (!name) return undefined;
@@ -135,6 +138,8 @@ export async function newTrainingConfig(deps: CommandDeps, preset?: 'mlm' | 'cla
     ...(maxTime ? { max_time: maxTime } : { num_train_epochs: task === 'mlm' ? 1 : 3 }), per_device_train_batch_size: 32, logging_steps: 20, eval_strategy: 'steps', eval_steps: 200, save_steps: 200, save_total_limit: 3,
     ...(task === 'classification' ? { metric_for_best_model: 'eval_f1' } : {}), device: settings.device,
   };
+  // A recipe: its name (so the run says what it is) and every value written out, each overridable here.
+  if (recipe) Object.assign(cfg, { recipe, ...RECIPES[recipe]!.values }, { device: settings.device });
   const out = join(root, `${name}.bertlab.json`);
   if (existsSync(out) && (await vscode.window.showWarningMessage(`${basename(out)} exists. Replace it?`, { modal: true }, 'Replace')) !== 'Replace') return undefined;
   writeFileSync(out, JSON.stringify(cfg, null, 2) + '\n');

@@ -5,6 +5,7 @@
  * (scripts/gen-config-schema.ts → schemas/training-config.schema.json). Data only, and the two
  * helpers that say which alternative of a field a value is.
  */
+import { RECIPES } from './recipes.js';
 import type { DatasetSpec } from '../data/types.js';
 import type { BertConfig } from '../models/bert/config.js';
 import { SUPPORTED_MODEL_TYPES } from '../models/registry.js';
@@ -137,6 +138,7 @@ export const ALBERT_FIELDS: Readonly<Record<string, Field>> = {
 };
 
 export const TRAINING_FIELDS: FieldsOf<TrainingConfig> = {
+  recipe: oneOfStr(`A measured set of values for a purpose; what this file writes wins over it. ${Object.entries(RECIPES).map(([k, r]) => `"${k}": ${r.description}.`).join(' ')}`, Object.keys(RECIPES)),
   output_dir: pathStr('Where checkpoints (checkpoint-<step>/), trainer_state.json and the run log go.', { required: true }),
   overwrite_output_dir: bool('Train into a non-empty output_dir, replacing what is there.', false),
   run_name: str('A run name for the UI. Default: the output_dir\'s folder name.'),

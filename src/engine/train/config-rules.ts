@@ -5,6 +5,7 @@
  * right values) and the raw one (what was written at all); where a rule needs a field the user
  * left out, it reads the table's default, without writing it into the config.
  */
+import { RECIPES } from './recipes.js';
 import { ConfigError } from '../models/bert/config.js';
 import { parseModelConfig } from '../models/registry.js';
 import type { TaskConfig, TrainingConfig } from './config-types.js';
@@ -54,6 +55,10 @@ export function checkRules(c: TrainingConfig, raw: Record<string, unknown>, ck: 
   const has = (k: string) => Object.hasOwn(raw, k);
   /** A field's value: as written when right, the table's default when left out, undefined when wrong. */
   const setting = <K extends keyof TrainingConfig>(k: K): TrainingConfig[K] | undefined => (Object.hasOwn(c, k) ? c[k] : has(k) ? undefined : TRAINING_FIELDS[k].default as TrainingConfig[K]);
+
+  // A recipe is made for one task.
+  const recipe = c.recipe !== undefined ? RECIPES[c.recipe] : undefined;
+  if (recipe && (c.task !== recipe.task || c.tasks !== undefined)) ck.error('recipe', `recipe "${c.recipe}" is made for task "${recipe.task}" alone; this configuration trains ${c.tasks !== undefined ? 'several tasks' : `task ${fmt(c.task)}`}: remove "recipe" or set "task": "${recipe.task}"`);
 
   // What to train: `tasks`, or `task` with `train_file`.
   const single = ['task', 'train_file', 'validation_file', 'validation_split_percentage', 'problem_type'].filter(has);

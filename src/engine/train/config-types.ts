@@ -26,6 +26,8 @@ export interface TaskConfig {
 
 export interface TrainingConfig {
   /** Where checkpoints (checkpoint-<step>/), trainer_state.json and the run log go. */
+  /** A named recipe (recipes.ts) whose values go under this configuration's. */
+  recipe?: string;
   output_dir: string;
   overwrite_output_dir?: boolean;
   /** A run name for the UI; default the output_dir's folder name. */

@@ -18,6 +18,7 @@ import { SCHEMA_KEY, TRAINING_FIELDS, kindOf } from './config-fields.js';
 import { Checker, TrainingConfigError, fmt } from './config-check.js';
 import { checkRules } from './config-rules.js';
 import { applyTrainingDefaults } from './config-defaults.js';
+import { withRecipe } from './recipes.js';
 
 export type { ConfigDiagnostic, ParsedTrainingConfig };
 export { type Field, type Spec, BERT_FIELDS, DATASET_FIELDS, IGNORED_HF_FIELDS, SCHEMA_KEY, TASK_FIELDS, TOKENIZER_FIELDS, TRAINING_FIELDS } from './config-fields.js';
@@ -43,7 +44,8 @@ export function checkTrainingConfig(text: string, file: string): { config?: Pars
     ck.error('', raw === null || raw === undefined ? 'the file is empty; a training configuration is an object with fields such as output_dir, task and train_file' : `the file holds ${kindOf(raw) === 'array' ? 'a list' : `a ${kindOf(raw)}`}; a training configuration is an object with fields such as output_dir`);
     return { diagnostics: sort(ck.diagnostics) };
   }
-  const rawObj = raw as Record<string, unknown>;
+  // A named recipe's values go under what the file writes (recipes.ts); the checker then sees one configuration.
+  const rawObj = withRecipe(raw as Record<string, unknown>);
   if (rawObj[SCHEMA_KEY] !== undefined && typeof rawObj[SCHEMA_KEY] !== 'string') ck.error(SCHEMA_KEY, `${SCHEMA_KEY} is ${fmt(rawObj[SCHEMA_KEY])}; it must be a string (the schema's path or URL)`);
   const checked = ck.object(rawObj, TRAINING_FIELDS, '', [SCHEMA_KEY]) as unknown as TrainingConfig;
   checkRules(checked, rawObj, ck);
