@@ -139,3 +139,19 @@ describe('bert-lab eval on a checkpoint', () => {
     }
   });
 });
+
+describe('evaluateCheckpoint: masked LM at a chosen masking rate', () => {
+  it('masks the checkpoint\'s training rate by default and the given rate when asked; a rate outside (0, 1) is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eval-mlm-'));
+    try {
+      writeFileSync(join(dir, 'text.txt'), ['the congress of the united states met today.', 'the state of the union is strong.', 'we the people of the united states.', 'the treaty was signed in december.'].join('\n'));
+      const mlm = join(__dirname, '..', '..', 'test', 'fixtures', 'hf-tiny-bert');
+      const a = await evaluateCheckpoint(mlm, { data: join(dir, 'text.txt') });
+      const b = await evaluateCheckpoint(mlm, { data: join(dir, 'text.txt'), mlmProbability: 0.4 });
+      assert.ok(a.notes.some((n) => /masked 15% of tokens/.test(n)), a.notes.join('\n'));
+      assert.ok(b.notes.some((n) => /masked 40% of tokens/.test(n)), b.notes.join('\n'));
+      assert.notEqual(a.metrics['eval_loss'], b.metrics['eval_loss']);
+      await assert.rejects(evaluateCheckpoint(mlm, { data: join(dir, 'text.txt'), mlmProbability: 1.5 }), /mlmProbability is 1.5; it must be in \(0, 1\)/);
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+});

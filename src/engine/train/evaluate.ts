@@ -30,6 +30,8 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** Tokens per sequence (default: the model's max_position_embeddings, at most 512). */
   maxSeqLength?: number;
+  /** Masked LM: the fraction of tokens masked (default: the checkpoint's training mlm_probability, else 0.15); to compare models trained with different rates. */
+  mlmProbability?: number;
   /** Skip examples whose label the checkpoint does not know (counted in the result) instead of refusing the file. */
   ignoreUnknownLabels?: boolean;
   device?: Device;
@@ -139,6 +141,10 @@ export async function evaluateCheckpoint(folder: string, opts: EvaluateOptions):
   try {
     if (model.kind === 'mlm') {
       const o = mlmOptions(dir);
+      if (opts.mlmProbability !== undefined) {
+        if (!(opts.mlmProbability > 0 && opts.mlmProbability < 1)) throw new RangeError(`mlmProbability is ${opts.mlmProbability}; it must be in (0, 1)`);
+        Object.assign(o, { mlmProbability: opts.mlmProbability, from: null });
+      }
       notes.push(`masked ${Math.round(o.mlmProbability * 100)}% of tokens${o.wholeWord ? ' (whole words)' : ''} with a fixed seed, ${o.lineByLine ? 'one sequence per line' : `text in chunks of ${maxLen} tokens`}${o.from ? ` (as ${o.from} trained)` : ''}`);
       const seqs = tokenizeForMlm(tokenizer, examples.map((e) => e.text), { maxSeqLength: maxLen, lineByLine: o.lineByLine });
       const m = await evaluateMlm({ model: { encoder: model.encoder, mlm: model.head }, params: weights, specs: model.ps.specs, runnerFor, sessions },
