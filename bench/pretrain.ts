@@ -6,7 +6,7 @@
  * BENCH_TRANSFER=1 the era classifier fine-tuned from it and from random weights (3 seeds each):
  * the transfer gain. Prints numbers; asserts nothing.
  *
- *   BENCH_RECIPES=plateau,quick  BENCH_TIME=10m  BENCH_TRANSFER=1  npm run bench:pretrain
+ *   BENCH_RECIPES=plateau,quick,electra  BENCH_TIME=10m  BENCH_TRANSFER=1  npm run bench:pretrain
  *   BENCH_STEPS=2000 fixes the steps instead of the time (compares recipes step for step).
  */
 import { mkdirSync } from 'node:fs';
@@ -34,21 +34,21 @@ const PLATEAU = {
   max_seq_length: 128, per_device_train_batch_size: 32, learning_rate: 1e-3, warmup_ratio: 0.06, weight_decay: 0.01,
 };
 const quick = NAMED['quick-pretraining']!.values;
-/** Each lever alone on top of the plateau settings, then the recipe and variations of it. */
+/** Each lever alone on top of the plateau settings ("+…" adds to the row above it), then the recipe, variations of it, and ELECTRA at the same budget. */
 const RECIPES: Record<string, Record<string, unknown>> = {
   plateau: PLATEAU,
   '+no dropout': { ...PLATEAU, model_config: { ...tiny, ...noDropout } },
-  '+no dropout, seq 64': { ...PLATEAU, model_config: { ...tiny, ...noDropout }, max_seq_length: 64 },
+  '+seq 64': { ...PLATEAU, model_config: { ...tiny, ...noDropout }, max_seq_length: 64 },
   '+vocab 4096': { ...PLATEAU, model_config: { ...tiny, ...noDropout }, max_seq_length: 64, train_tokenizer: { vocab_size: 4096 } },
   '+mask 30%': { ...PLATEAU, model_config: { ...tiny, ...noDropout }, max_seq_length: 64, train_tokenizer: { vocab_size: 4096 }, mlm_probability: 0.3 },
   quick: { task: 'mlm', line_by_line: true, recipe: 'quick-pretraining' },
-  'quick, packed': { task: 'mlm', line_by_line: false, recipe: 'quick-pretraining' },
-  'quick, whole words': { task: 'mlm', line_by_line: true, recipe: 'quick-pretraining', whole_word_masking: true },
-  'quick, lr 2e-3': { task: 'mlm', line_by_line: true, recipe: 'quick-pretraining', learning_rate: 2e-3 },
-  'quick, batch 64': { task: 'mlm', line_by_line: true, recipe: 'quick-pretraining', per_device_train_batch_size: 64 },
-  'quick, mask 40%': { task: 'mlm', line_by_line: true, recipe: 'quick-pretraining', mlm_probability: 0.4 },
-  'quick, L4/H256': { task: 'mlm', line_by_line: true, recipe: 'quick-pretraining', model_config: { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024 } },
-  'electra, same budget': { task: 'electra', line_by_line: true, train_tokenizer: quick['train_tokenizer'], max_seq_length: 64, mlm_probability: 0.15,
+  'quick+packed': { task: 'mlm', line_by_line: false, recipe: 'quick-pretraining' },
+  'quick+whole words': { task: 'mlm', line_by_line: true, recipe: 'quick-pretraining', whole_word_masking: true },
+  'quick+lr 2e-3': { task: 'mlm', line_by_line: true, recipe: 'quick-pretraining', learning_rate: 2e-3 },
+  'quick+batch 64': { task: 'mlm', line_by_line: true, recipe: 'quick-pretraining', per_device_train_batch_size: 64 },
+  'quick+mask 40%': { task: 'mlm', line_by_line: true, recipe: 'quick-pretraining', mlm_probability: 0.4 },
+  'quick+L4/H256': { task: 'mlm', line_by_line: true, recipe: 'quick-pretraining', model_config: { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024 } },
+  'electra': { task: 'electra', line_by_line: true, train_tokenizer: quick['train_tokenizer'], max_seq_length: 64, mlm_probability: 0.15,
     model_config: { model_type: 'electra', embedding_size: 128, ...tiny, ...noDropout }, learning_rate: 1e-3, warmup_ratio: 0.06, weight_decay: 0.01, per_device_train_batch_size: 32 },
 };
 
@@ -59,7 +59,7 @@ async function main() {
   mkdirSync(OUT, { recursive: true });
   const data = writeSotuData(OUT);
   console.log(`data: ${data.sizes.pretrain} pretraining sentences; ${data.sizes.heldOut} held-out sentences (addresses of years divisible by 5); era task ${data.sizes.eraTrain} / ${data.sizes.eraTest}; budget ${TIME ?? `${STEPS} steps`}`);
-  const names = (process.env['BENCH_RECIPES'] ?? 'plateau,+no dropout,+no dropout, seq 64,+vocab 4096,+mask 30%,quick').split(',');
+  const names = (process.env['BENCH_RECIPES'] ?? 'plateau,+no dropout,+seq 64,+vocab 4096,+mask 30%,quick').split(',');
   const rows: string[] = [];
   const transfer: string[] = [];
   for (const name of names) {

@@ -137,6 +137,27 @@ describe('maskTokens', () => {
     assert.ok(Math.abs(r.randomMean - uniformMean) < 60, `random replacements average id ${r.randomMean}, uniform would be ${uniformMean}`);
   });
 
+  it('the quick-pretraining rate: 30% of ordinary tokens chosen, still 80/10/10; whole words: 30% of words', () => {
+    const rng = new Rng(11);
+    let tokens = 0, chosen = 0, masked = 0, kept = 0, words = 0, chosenWords = 0;
+    for (const s of seqs) {
+      const r = maskTokens(s, rng, { ...maskOpts, mlmProbability: 0.3 });
+      tokens += ordinary(s);
+      chosen += r.positions.length;
+      r.positions.forEach((t) => { if (r.ids[t] === maskOpts.maskId) masked++; else if (r.ids[t] === s.ids[t]) kept++; });
+      const w = maskTokens(s, rng, { ...maskOpts, mlmProbability: 0.3, wholeWord: true });
+      const at = new Set(w.positions), seen = new Map<number, boolean>();
+      s.ids.forEach((id, t) => { if (!special.has(id)) seen.set(s.wordIds![t]!, at.has(t)); });
+      words += seen.size;
+      chosenWords += [...seen.values()].filter(Boolean).length;
+    }
+    console.log(`# 30%: ${tokens} tokens, chosen ${pct(chosen / tokens)}; [MASK] ${pct(masked / chosen)}, unchanged ${pct(kept / chosen)}; whole words chosen ${pct(chosenWords / words)}`);
+    assert.ok(Math.abs(chosen / tokens - 0.3) < 0.01, `chosen ${chosen / tokens}`);
+    assert.ok(Math.abs(masked / chosen - 0.8) < 0.01, `[MASK] ${masked / chosen}`);
+    assert.ok(Math.abs(kept / chosen - 0.1) < 0.01, `unchanged ${kept / chosen}`);
+    assert.ok(Math.abs(chosenWords / words - 0.3) < 0.01, `words chosen ${chosenWords / words}`);
+  });
+
   it('whole-word masking chooses 15% of words and never splits one', () => {
     const rng = new Rng(2);
     let words = 0, chosenWords = 0, tokens = 0, chosenTokens = 0, multiChosen = 0;
