@@ -22,7 +22,8 @@ export const ADVERSARIAL = [
   'lone \ud800 high and \udc00 low surrogates', '``quoted\'\' text', ' leading and trailing  ',
 ];
 
-function utf16Index(text: string): number[] | null {
+/** Code point index → UTF-16 index, for the Rust library's offsets (null: the same, no surrogates). */
+export function utf16Index(text: string): number[] | null {
   if (!/[\ud800-\udfff]/.test(text)) return null;
   const m = [0];
   let u = 0;

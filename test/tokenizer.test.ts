@@ -15,6 +15,7 @@ import { Encoding as RustEncoding, Tokenizer as RustTokenizer } from 'tokenizers
 import {
   Encoding, WordPieceTokenizer, loadTokenizer, parseVocabTxt, saveTokenizer, tokenizerConfigFromSpec, trainWordPiece,
 } from '../src/engine/tokenizer/index.js';
+import { utf16Index } from './tokenizer-reference.js';
 
 /** The part of @huggingface/tokenizers we use (its types do not resolve under Node16). */
 interface HfJsTokenizer {
@@ -41,14 +42,6 @@ const ADVERSARIAL = [
   long, SOTU.slice(0, 40).join(' '),
 ];
 
-/** Code point index → UTF-16 index, for the Rust library's offsets (null: the same, no surrogates). */
-function utf16Index(text: string): number[] | null {
-  if (!/[\ud800-\udfff]/.test(text)) return null;
-  const m = [0];
-  let u = 0;
-  for (const ch of text) { u += ch.length; m.push(u); }
-  return m;
-}
 
 // @huggingface/tokenizers puts a run of CJK ideographs outside the BMP into one [UNK] where the
 // Rust library (and we) give one token per ideograph; those lines are left out of the JS comparison.

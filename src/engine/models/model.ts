@@ -9,7 +9,7 @@
 import * as F from '../autodiff/index.js';
 import { crossEntropy } from '../autodiff/index.js';
 import { BuildError, Value } from '../ir/graph.js';
-import { ParamSet, ParamValues } from '../nn/module.js';
+import { ParamSet, ParamValues, param } from '../nn/module.js';
 import { BertConfig } from './bert/config.js';
 import { BertInputs, ForwardCtx } from './bert/modeling.js';
 
@@ -83,6 +83,10 @@ export const attentionMaps = (family: Family, cfg: ModelConfig): number => famil
 export const numLabels = (cfg: ModelConfig): number => (cfg.id2label ? Object.keys(cfg.id2label).length : 2);
 /** HF's inference of problem_type when config.json leaves it unset: regression for one label. */
 export const problemTypeOf = (cfg: ModelConfig): ProblemType => cfg.problem_type ?? (numLabels(cfg) === 1 ? 'regression' : 'single_label_classification');
+
+/** The tied output layer of every masked-LM head: t [..., E] · word_embeddingsᵀ + bias → [..., V]. */
+export const tiedDecoder = (p: ParamValues, t: Value, wordEmbeddings: string, bias: string): Value =>
+  F.add(F.matmul(t, F.transpose(param(p, wordEmbeddings), [1, 0])), param(p, bias));
 
 /** Hidden states of the listed flat positions: [B, T, H] → [N, H] (only these reach the vocabulary). */
 export const gatherPositions = (hidden: Value, positions: Value): Value =>

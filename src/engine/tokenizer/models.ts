@@ -29,6 +29,16 @@ function chars(word: string): [string, number, number][] {
   return out;
 }
 
+/** A word's tokens from `cache`, else computed and kept (up to 100,000 words: real text repeats its words). */
+function cachedTokens(cache: Map<string, ModelToken[]>, word: string, compute: (w: string) => ModelToken[]): ModelToken[] {
+  if (word.length === 0) return [];
+  const hit = cache.get(word);
+  if (hit) return hit;
+  const out = compute(word);
+  if (cache.size < 100_000) cache.set(word, out);
+  return out;
+}
+
 export class BpeModel implements Model {
   readonly vocab = new Map<string, number>();
   private readonly vocabR: string[] = [];
@@ -75,12 +85,7 @@ export class BpeModel implements Model {
   }
 
   tokenize(word: string): ModelToken[] {
-    if (word.length === 0) return [];
-    const hit = this.cache.get(word);
-    if (hit) return hit;
-    const out = this.tokenizeUncached(word);
-    if (this.cache.size < 100_000) this.cache.set(word, out);
-    return out;
+    return cachedTokens(this.cache, word, (w) => this.tokenizeUncached(w));
   }
 
   private tokenizeUncached(word: string): ModelToken[] {
@@ -183,12 +188,7 @@ export class UnigramModel implements Model {
   }
 
   tokenize(word: string): ModelToken[] {
-    if (word.length === 0) return [];
-    const hit = this.cache.get(word);
-    if (hit) return hit;
-    const out = this.viterbi(word);
-    if (this.cache.size < 100_000) this.cache.set(word, out);
-    return out;
+    return cachedTokens(this.cache, word, (w) => this.viterbi(w));
   }
 
   private viterbi(s: string): ModelToken[] {

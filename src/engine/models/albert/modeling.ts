@@ -9,10 +9,10 @@
  */
 import * as F from '../../autodiff/index.js';
 import { Value } from '../../ir/graph.js';
-import { LayerNorm, Linear, ParamSet, ParamValues, param } from '../../nn/module.js';
+import { LayerNorm, Linear, ParamSet, ParamValues } from '../../nn/module.js';
 import { BertConfig } from '../bert/config.js';
 import { BertEmbeddings, BertInputs, ForwardCtx, activate, attentionBias, multiHeadAttention, normalInit, runLayers } from '../bert/modeling.js';
-import { Encoder, EncoderOutput, LmHead } from '../model.js';
+import { Encoder, EncoderOutput, LmHead, tiedDecoder } from '../model.js';
 
 /** AlbertConfig: BERT's fields plus the embeddings' width, the sharing layout and the classifier's dropout. */
 export interface AlbertConfig extends BertConfig {
@@ -108,6 +108,6 @@ export class AlbertMLMHead implements LmHead {
   }
   forward(p: ParamValues, h: Value): Value {
     const t = this.norm.forward(p, activate(this.cfg.hidden_act, this.dense.forward(p, h)));   // [..., E]
-    return F.add(F.matmul(t, F.transpose(param(p, this.wordEmbeddings), [1, 0])), param(p, this.bias)); // [..., V]
+    return tiedDecoder(p, t, this.wordEmbeddings, this.bias); // [..., V]
   }
 }

@@ -5,10 +5,10 @@
  */
 import * as F from '../../autodiff/index.js';
 import { BuildError, Value } from '../../ir/graph.js';
-import { LayerNorm, Linear, ParamSet, ParamValues, param } from '../../nn/module.js';
+import { LayerNorm, Linear, ParamSet, ParamValues } from '../../nn/module.js';
 import { BertConfig } from './config.js';
 import { BertInputs, BertModel, ForwardCtx, activation, normalInit } from './modeling.js';
-import { ClassificationTaskSpec, EncoderOutput, LmHead, MaskedLMModel, MultiTaskModel, ProblemType, SequenceClassificationModel, SequenceHead, TaskSpec } from '../model.js';
+import { ClassificationTaskSpec, EncoderOutput, LmHead, MaskedLMModel, MultiTaskModel, ProblemType, SequenceClassificationModel, SequenceHead, TaskSpec, tiedDecoder } from '../model.js';
 import { BERT_FAMILY } from './family.js';
 
 /** `cls.predictions`: transform (dense, activation, LayerNorm), then the tied decoder and its bias. */
@@ -26,7 +26,7 @@ export class MaskedLMHead implements LmHead {
   forward(p: ParamValues, h: Value): Value {
     const inner = this.dense.forward(p, h);
     const t = this.norm.forward(p, activation(this.cfg, inner));
-    return F.add(F.matmul(t, F.transpose(param(p, this.wordEmbeddings), [1, 0])), param(p, this.bias));
+    return tiedDecoder(p, t, this.wordEmbeddings, this.bias);
   }
 }
 

@@ -8,9 +8,9 @@
  */
 import * as F from '../../autodiff/index.js';
 import { Value } from '../../ir/graph.js';
-import { Embedding, LayerNorm, Linear, ParamSet, ParamValues, param } from '../../nn/module.js';
+import { Embedding, LayerNorm, Linear, ParamSet, ParamValues } from '../../nn/module.js';
 import { BertInputs, ForwardCtx, activate, attentionBias, multiHeadAttention, normalInit, runLayers } from '../bert/modeling.js';
-import { Encoder, EncoderOutput, LmHead, ProblemType, SequenceHead } from '../model.js';
+import { Encoder, EncoderOutput, LmHead, ProblemType, SequenceHead, tiedDecoder } from '../model.js';
 import { DISTILBERT_LAYER_NORM_EPS as EPS, DistilBertConfig } from './config.js';
 
 /**
@@ -100,7 +100,7 @@ export class DistilBertLMHead implements LmHead {
   }
   forward(p: ParamValues, h: Value): Value {
     const t = this.norm.forward(p, activate(this.cfg.activation, this.transform.forward(p, h)));              // [..., dim]
-    return F.add(F.matmul(t, F.transpose(param(p, this.wordEmbeddings), [1, 0])), param(p, this.bias)); // [..., V]
+    return tiedDecoder(p, t, this.wordEmbeddings, this.bias); // [..., V]
   }
 }
 

@@ -8,7 +8,9 @@
 import { BERT_DEFAULTS, ConfigError, parseBertLikeConfig } from '../bert/config.js';
 import { bertLikeCandidates } from '../bert/family.js';
 import type { Family } from '../model.js';
-import { ElectraClassificationHead, ElectraConfig, ElectraGeneratorHead, ElectraModel } from './modeling.js';
+import { ElectraConfig, ElectraGeneratorHead, ElectraModel } from './modeling.js';
+import { RobertaClassificationHead } from '../roberta/modeling.js';
+import { activate } from '../bert/modeling.js';
 
 export const ELECTRA_DEFAULTS: ElectraConfig = {
   ...BERT_DEFAULTS, model_type: 'electra',
@@ -36,7 +38,8 @@ export const ELECTRA_FAMILY: Family = {
   prefix: 'electra.',
   encoder: (ps, cfg) => ps.scope('electra', () => new ElectraModel(ps, cfg)),
   lmHead: (ps, cfg, enc) => new ElectraGeneratorHead(ps, cfg, (enc as ElectraModel).embeddings.word.weight),
-  clsHead: (ps, cfg, labels, problemType) => new ElectraClassificationHead(ps, cfg, labels, problemType),
+  // ElectraClassificationHead: RoBERTa's with get_activation("gelu") (the exact GELU, whatever hidden_act says) in place of tanh.
+  clsHead: (ps, cfg, labels, problemType) => new RobertaClassificationHead(ps, cfg, labels, problemType, (x) => activate('gelu', x)),
   candidates: bertLikeCandidates('electra.'),
   optional: () => false,
   tied: { decoder: 'generator_lm_head.weight', word: 'electra.embeddings.word_embeddings.weight', bias: 'generator_lm_head.bias' },

@@ -8,10 +8,10 @@
  */
 import * as F from '../../autodiff/index.js';
 import { BuildError, Value } from '../../ir/graph.js';
-import { LayerNorm, Linear, ParamSet, ParamValues, param } from '../../nn/module.js';
+import { LayerNorm, Linear, ParamSet, ParamValues } from '../../nn/module.js';
 import { BertConfig } from '../bert/config.js';
 import { BertEmbeddings, BertInputs, BertLayer, ForwardCtx, activate, attentionBias, normalInit, runLayers } from '../bert/modeling.js';
-import { Encoder, EncoderOutput, LmHead, ProblemType, SequenceHead, bceWithLogits } from '../model.js';
+import { Encoder, EncoderOutput, LmHead, bceWithLogits, tiedDecoder } from '../model.js';
 
 /** ElectraConfig: BERT's fields plus the width of the embeddings (128 in ELECTRA's defaults). */
 export interface ElectraConfig extends BertConfig { embedding_size: number }
@@ -55,27 +55,7 @@ export class ElectraGeneratorHead implements LmHead {
   forward(p: ParamValues, h: Value): Value {
     // get_activation("gelu"): the exact GELU, whatever hidden_act says.
     const t = this.norm.forward(p, activate('gelu', this.dense.forward(p, h)));                // [..., E]
-    return F.add(F.matmul(t, F.transpose(param(p, this.wordEmbeddings), [1, 0])), param(p, this.bias)); // [..., V]
-  }
-}
-
-/** `classifier` (ElectraClassificationHead): first token → dropout → dense → GELU → dropout → out_proj. */
-export class ElectraClassificationHead extends SequenceHead {
-  readonly dense: Linear;
-  readonly outProj: Linear;
-  constructor(ps: ParamSet, readonly cfg: BertConfig, labels: number, problemType: ProblemType) {
-    super(labels, problemType);
-    [this.dense, this.outProj] = ps.scope('classifier', () => [
-      new Linear(ps, 'dense', cfg.hidden_size, cfg.hidden_size, { init: normalInit(cfg) }),
-      new Linear(ps, 'out_proj', cfg.hidden_size, labels, { init: normalInit(cfg) }),
-    ] as const);
-  }
-  classify(p: ParamValues, o: EncoderOutput, ctx: ForwardCtx): Value {
-    const rate = this.cfg.classifier_dropout ?? this.cfg.hidden_dropout_prob;
-    const first = F.squeeze(F.slice(o.hidden, [0], [1], [1]), [1]);                         // [B, H]
-    // get_activation("gelu") (the ELECTRA authors' choice where BERT has tanh), not hidden_act.
-    const x = activate('gelu', this.dense.forward(p, ctx.drop(first, rate)));
-    return this.outProj.forward(p, ctx.drop(x, rate));                                      // [B, L]
+    return tiedDecoder(p, t, this.wordEmbeddings, this.bias); // [..., V]
   }
 }
 

@@ -7,10 +7,10 @@
  */
 import * as F from '../../autodiff/index.js';
 import { Value } from '../../ir/graph.js';
-import { LayerNorm, Linear, ParamSet, ParamValues, param } from '../../nn/module.js';
+import { LayerNorm, Linear, ParamSet, ParamValues } from '../../nn/module.js';
 import { BertConfig } from '../bert/config.js';
 import { BertEmbeddings, BertInputs, BertLayer, ForwardCtx, attentionBias, normalInit, runLayers } from '../bert/modeling.js';
-import { Encoder, EncoderOutput, LmHead, ProblemType, SequenceHead } from '../model.js';
+import { Encoder, EncoderOutput, LmHead, ProblemType, SequenceHead, tiedDecoder } from '../model.js';
 
 /**
  * Position ids of HF's create_position_ids_from_input_ids: padding_idx + the running count of
@@ -57,15 +57,18 @@ export class RobertaLMHead implements LmHead {
   }
   forward(p: ParamValues, h: Value): Value {
     const t = this.norm.forward(p, F.geluAnyFloat(this.dense.forward(p, h)));                 // [..., H]
-    return F.add(F.matmul(t, F.transpose(param(p, this.wordEmbeddings), [1, 0])), param(p, this.bias)); // [..., V]
+    return tiedDecoder(p, t, this.wordEmbeddings, this.bias); // [..., V]
   }
 }
 
-/** `classifier`: the <s> state → dropout → dense → tanh → dropout → out_proj (RobertaClassificationHead). */
+/**
+ * `classifier`: the <s> state → dropout → dense → tanh → dropout → out_proj (RobertaClassificationHead;
+ * ELECTRA's is the same with the exact GELU in place of tanh: `act`).
+ */
 export class RobertaClassificationHead extends SequenceHead {
   readonly dense: Linear;
   readonly outProj: Linear;
-  constructor(ps: ParamSet, readonly cfg: BertConfig, labels: number, problemType: ProblemType) {
+  constructor(ps: ParamSet, readonly cfg: BertConfig, labels: number, problemType: ProblemType, private readonly act: (x: Value) => Value = F.tanh) {
     super(labels, problemType);
     [this.dense, this.outProj] = ps.scope('classifier', () => [
       new Linear(ps, 'dense', cfg.hidden_size, cfg.hidden_size, { init: normalInit(cfg) }),
@@ -75,7 +78,7 @@ export class RobertaClassificationHead extends SequenceHead {
   classify(p: ParamValues, o: EncoderOutput, ctx: ForwardCtx): Value {
     const rate = this.cfg.classifier_dropout ?? this.cfg.hidden_dropout_prob;
     const first = F.squeeze(F.slice(o.hidden, [0], [1], [1]), [1]);                         // [B, H]
-    const x = F.tanh(this.dense.forward(p, ctx.drop(first, rate)));
+    const x = this.act(this.dense.forward(p, ctx.drop(first, rate)));
     return this.outProj.forward(p, ctx.drop(x, rate));                                      // [B, L]
   }
 }
